@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole suite, as `./rwe test` runs it (the rwe script has started PostgreSQL and exported
+# the test connection settings). Prints one closing line: "N passed, N failed, N skipped".
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONFIGURATION="${RWE_CONFIGURATION:-Release}"
+RESULTS="$ROOT/test-results"
+FILTER="${1:-}"
+mkdir -p "$RESULTS"
+cd "$ROOT"
+
+echo "== compose file"
+docker-compose -f docker/compose.yaml config --quiet || { echo "docker/compose.yaml is invalid"; echo "0 passed, 1 failed"; exit 1; }
+
+echo "== build ($CONFIGURATION, warnings are errors)"
+if ! dotnet build RwePortal.sln -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary; then
+    echo "build failed"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+passed=0 failed=0 skipped=0 status=0
+for project in Analytics Warehouse Application Web E2E; do
+    path="tests/RwePortal.$project.Tests"
+    [ -d "$path" ] || continue
+    [ -z "$FILTER" ] || [ "$FILTER" = "$project" ] || continue
+    echo "== $project tests"
+    log="$RESULTS/$project.log"
+    dotnet test "$path" -c "$CONFIGURATION" --no-build --nologo \
+        --logger "console;verbosity=normal" --results-directory "$RESULTS/$project" 2>&1 | tee "$log" |
+        grep -E '^\s*(Failed|Passed!|Failed!|Skipped) |error|Error Message|Total tests' || true
+    rc=${PIPESTATUS[0]}
+    summary=$(grep -E '(Passed|Failed)!\s+- Failed:' "$log" | tail -n 1)
+    if [ -n "$summary" ]; then
+        f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")
+        p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
+        s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$summary")
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    elif [ "$rc" -ne 0 ]; then
+        failed=$((failed + 1))
+    fi
+    [ "$rc" -eq 0 ] || status=1
+done
+
+echo
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$skipped" -ne 0 ]; then
+    echo "skipped tests are not allowed"
+    status=1
+fi
+exit $status
