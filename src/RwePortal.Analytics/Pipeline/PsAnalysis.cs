@@ -1,0 +1,254 @@
+using RwePortal.Analytics.Balance;
+using RwePortal.Analytics.Effects;
+using RwePortal.Analytics.Propensity;
+using RwePortal.Analytics.Survival;
+using RwePortal.Analytics.Weighting;
+
+namespace RwePortal.Analytics.Pipeline;
+
+/// <summary>
+/// The propensity-score outcome analysis end to end: PS model, weights (or matching/strata), balance, weighted
+/// Kaplan–Meier, weighted Cox (Breslow and Efron, robust SE), risks at horizons and E-values.
+/// </summary>
+public static class PsAnalysis
+{
+    public static PsAnalysisOutcome Run(Cohort cohort, PsAnalysisOptions options)
+    {
+        var invalid = Validate(cohort);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var separation = SeparationCheck.BeforeFit(cohort.Covariates, cohort.CovariateNames, cohort.Treatment);
+        if (separation is not null)
+        {
+            return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
+        }
+
+        LogisticFit fit;
+        try
+        {
+            fit = LogisticRegression.Fit(cohort.Covariates, cohort.CovariateNames, cohort.Treatment);
+        }
+        catch (ArgumentException ex)
+        {
+            return PsAnalysisOutcome.Fail("Propensity.Failed", ex.Message);
+        }
+
+        separation = SeparationCheck.AfterFit(fit, cohort.Covariates);
+        if (separation is not null)
+        {
+            return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
+        }
+
+        return Analyse(cohort, options, fit.Fitted, new PropensitySummary(fit.Names, fit.Coefficients, 0, 0, fit.Iterations));
+    }
+
+    /// <summary>
+    /// Runs everything after the propensity model on given propensity scores (from the dense fit, a penalised
+    /// sparse fit, or elsewhere). <paramref name="model"/> carries the coefficients to report.
+    /// </summary>
+    public static PsAnalysisOutcome Analyse(Cohort cohort, PsAnalysisOptions options, double[] ps, PropensitySummary model)
+    {
+        var invalid = Validate(cohort);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var t = cohort.Treatment;
+        var n = cohort.Count;
+        var n1 = t.Sum();
+        var cStat = PropensityDiagnostics.CStatistic(ps, t);
+        var equipoise = PropensityDiagnostics.Equipoise(PropensityDiagnostics.PreferenceScores(ps, (double)n1 / n));
+
+        double[] weights;
+        var pairs = 0;
+        try
+        {
+            switch (options.Adjustment)
+            {
+                case Adjustment.Matching:
+                    var match = NearestNeighbourMatching.Match(ps, t, options.CaliperSd);
+                    weights = match.Weights;
+                    pairs = match.Pairs.Count;
+                    if (pairs == 0)
+                    {
+                        return PsAnalysisOutcome.Fail("Adjustment.Failed", "No treated person has a control within the caliper.");
+                    }
+
+                    break;
+                case Adjustment.Stratification:
+                    weights = PsStratification.Stratify(ps, t, options.Estimand, options.Strata).Weights;
+                    break;
+                default:
+                    weights = PsWeights.Compute(ps, t, options.Estimand);
+                    break;
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            return PsAnalysisOutcome.Fail("Adjustment.Failed", ex.Message);
+        }
+
+        if (options.Truncation is { } trunc)
+        {
+            weights = PsWeights.Truncate(weights, trunc.Low, trunc.High);
+        }
+
+        var balance = CovariateBalance.Compute(cohort.CovariateNames, cohort.Covariates, t, weights);
+        var km1 = KaplanMeier.Fit(Subset(cohort.Time, t, 1), Subset(cohort.Event, t, 1), Subset(weights, t, 1));
+        var km0 = KaplanMeier.Fit(Subset(cohort.Time, t, 0), Subset(cohort.Event, t, 0), Subset(weights, t, 0));
+        var x = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            x[i] = t[i];
+        }
+
+        var breslow = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Breslow);
+        var efron = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Efron);
+        var events = cohort.Event.Sum();
+        var common = (double)events / n >= EValue.CommonOutcomeShare;
+        var eValue = EValue.FromHazardRatio(efron.Hr, efron.CiLower, efron.CiUpper, common);
+
+        var maxSmd = balance.Count == 0 ? 0 : balance.Max(b => Math.Abs(b.SmdAfter));
+        var diagnostics = new Diagnostics(
+            maxSmd,
+            balance.All(b => Math.Abs(b.SmdAfter) < options.SmdThreshold),
+            equipoise,
+            equipoise >= options.EquipoiseThreshold,
+            [.. balance.Where(b => !(Math.Abs(b.SmdAfter) < options.SmdThreshold)).Select(b => b.Covariate)]);
+
+        var eventsTreated = 0;
+        for (var i = 0; i < n; i++)
+        {
+            eventsTreated += t[i] == 1 ? cohort.Event[i] : 0;
+        }
+
+        var result = new PsAnalysisResult(
+            options.Estimand,
+            options.Adjustment,
+            options.Truncation,
+            new ArmCounts(n1, n - n1, eventsTreated, events - eventsTreated),
+            model with { CStatistic = cStat, Equipoise = equipoise },
+            PsWeights.Summarize(weights, t),
+            balance,
+            AtHorizons(km1, options.Horizons),
+            AtHorizons(km0, options.Horizons),
+            km1,
+            km0,
+            RiskTable(cohort, weights, options.RiskTableTimes),
+            breslow,
+            efron,
+            RiskEffects.Compute(km1, km0, options.Horizons),
+            common,
+            eValue,
+            diagnostics,
+            pairs,
+            ps,
+            weights);
+        return PsAnalysisOutcome.Success(result);
+    }
+
+    /// <summary>Checks the cohort's shape and values; the CLI reports file positions before this runs.</summary>
+    public static PsAnalysisOutcome? Validate(Cohort cohort)
+    {
+        var n = cohort.Count;
+        if (cohort.Treatment.Length != n || cohort.Time.Length != n || cohort.Event.Length != n
+            || cohort.Covariates.Count != cohort.CovariateNames.Count || cohort.Covariates.Any(c => c.Length != n))
+        {
+            return PsAnalysisOutcome.Fail("Cohort.Invalid", "Every column must have one value per person.");
+        }
+
+        var n1 = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (cohort.Treatment[i] is not (0 or 1))
+            {
+                return PsAnalysisOutcome.Fail("Cohort.Invalid", $"Person {cohort.PersonIds[i]}: treatment must be 0 or 1.");
+            }
+
+            if (cohort.Event[i] is not (0 or 1))
+            {
+                return PsAnalysisOutcome.Fail("Cohort.Invalid", $"Person {cohort.PersonIds[i]}: event must be 0 or 1.");
+            }
+
+            if (!(cohort.Time[i] > 0) || !double.IsFinite(cohort.Time[i]))
+            {
+                return PsAnalysisOutcome.Fail("Cohort.Invalid", $"Person {cohort.PersonIds[i]}: time must be a positive number of days.");
+            }
+
+            n1 += cohort.Treatment[i];
+        }
+
+        if (n1 == 0 || n1 == n)
+        {
+            return PsAnalysisOutcome.Fail("Cohort.ArmEmpty", $"The {(n1 == 0 ? "treated" : "control")} arm is empty.");
+        }
+
+        for (var j = 0; j < cohort.Covariates.Count; j++)
+        {
+            foreach (var v in cohort.Covariates[j])
+            {
+                if (!double.IsFinite(v))
+                {
+                    return PsAnalysisOutcome.Fail("Cohort.Invalid", $"Covariate '{cohort.CovariateNames[j]}' has a missing or non-finite value.");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static List<SurvivalAtHorizon> AtHorizons(KmCurve curve, IReadOnlyList<double> horizons) =>
+        [.. horizons.Select(h => curve.At(h) is { } p
+            ? new SurvivalAtHorizon(h, p.Survival, p.Lower, p.Upper)
+            : new SurvivalAtHorizon(h, 1.0, 1.0, 1.0))];
+
+    private static List<NumbersAtRisk> RiskTable(Cohort cohort, double[] weights, IReadOnlyList<double> times)
+    {
+        var rows = new List<NumbersAtRisk>(times.Count);
+        foreach (var time in times)
+        {
+            int n1 = 0, n0 = 0;
+            double w1 = 0, w0 = 0;
+            for (var i = 0; i < cohort.Count; i++)
+            {
+                if (cohort.Time[i] < time)
+                {
+                    continue;
+                }
+
+                if (cohort.Treatment[i] == 1)
+                {
+                    n1++;
+                    w1 += weights[i];
+                }
+                else
+                {
+                    n0++;
+                    w0 += weights[i];
+                }
+            }
+
+            rows.Add(new NumbersAtRisk(time, n1, n0, w1, w0));
+        }
+
+        return rows;
+    }
+
+    private static T[] Subset<T>(T[] values, int[] treatment, int arm)
+    {
+        var result = new List<T>();
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (treatment[i] == arm)
+            {
+                result.Add(values[i]);
+            }
+        }
+
+        return [.. result];
+    }
+}
