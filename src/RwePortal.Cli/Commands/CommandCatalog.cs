@@ -8,5 +8,6 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return DatabaseCommands.Create();
+        foreach (var command in WarehouseCommands.Create()) { yield return command; }
     }
 }
