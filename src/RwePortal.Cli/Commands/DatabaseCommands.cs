@@ -1,18 +1,52 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using RwePortal.Application;
+using RwePortal.Application.Data;
+using RwePortal.Cli.Infrastructure;
 
 namespace RwePortal.Cli.Commands;
 
-/// <summary>`rwe migrate`: applies the app database's migrations (the private cluster is run by the rwe script).</summary>
+/// <summary>`rwe migrate` and `rwe seed-demo`: the app database's schema and the demo tenants and users.</summary>
 internal static class DatabaseCommands
 {
-    public static Command Create()
+    public static IEnumerable<Command> Create()
     {
-        var command = new Command("migrate", "Apply the app database's migrations and the SQL in db/ (owner role).");
-        command.SetAction(async (parseResult, cancellationToken) =>
+        var migrate = new Command("migrate", "Apply the app database's migrations and the reviewed SQL in db/app (owner role).");
+        migrate.SetAction(async (parseResult, cancellationToken) =>
         {
-            await Console.Out.WriteLineAsync("migrations: nothing to apply yet");
+            if (!ConnectionSettings.TryGetOwner(out var owner))
+            {
+                await Console.Error.WriteLineAsync(ConnectionSettings.OwnerMissingMessage);
+                return 2;
+            }
+
+            await AppMigrator.MigrateAsync(owner, cancellationToken);
+            await Console.Out.WriteLineAsync("app database is up to date");
             return 0;
         });
-        return command;
+        yield return migrate;
+
+        var seed = new Command("seed-demo", "Create the demo tenants and one user per role in each, plus a platform Admin (idempotent).");
+        seed.SetAction(async (parseResult, cancellationToken) =>
+        {
+            if (!ConnectionSettings.TryGetOwner(out var owner))
+            {
+                await Console.Error.WriteLineAsync(ConnectionSettings.OwnerMissingMessage);
+                return 2;
+            }
+
+            var services = new ServiceCollection()
+                .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+                .AddApplication(owner);
+            services.AddRweIdentityCore();
+            services.AddScoped<DemoSeeder>();
+            await using var provider = services.BuildServiceProvider();
+            await using var scope = provider.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(cancellationToken);
+            await Console.Out.WriteLineAsync($"demo tenants and users are in place (password {DemoSeeder.Password})");
+            return 0;
+        });
+        yield return seed;
     }
 }

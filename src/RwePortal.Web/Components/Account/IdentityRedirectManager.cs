@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Identity;
-using RwePortal.Web.Data;
+using RwePortal.Application.Data;
 
 namespace RwePortal.Web.Components.Account;
 

@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Security;
+using RwePortal.Application.Tenancy;
+
+namespace RwePortal.Application.Data;
+
+/// <summary>
+/// The demo: two tenants, one user per tenant role in each, and a platform Admin. Running it again changes
+/// nothing (passwords are reset to the demo password, lockouts cleared).
+/// </summary>
+public sealed class DemoSeeder(UserManager<ApplicationUser> users, IDbContextFactory<AppDbContext> contexts)
+{
+    public const string Password = "Demo!Passw0rd";
+
+    public static readonly IReadOnlyList<DemoTenant> Tenants =
+    [
+        new("acme", "Acme Pharma", "acme.test"),
+        new("northwind", "Northwind Hospital", "northwind.test"),
+    ];
+
+    public const string PlatformAdminEmail = "admin@rweportal.test";
+
+    public static string Email(DemoTenant tenant, TenantRole role) => $"{role.ToString().ToLowerInvariant()}@{tenant.Domain}";
+
+    public async Task SeedAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var firstTenantId = Guid.Empty;
+        foreach (var demo in Tenants)
+        {
+            var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Slug == demo.Slug, cancellationToken);
+            if (tenant is null)
+            {
+                tenant = new Tenant { Name = demo.Name, Slug = demo.Slug };
+                db.Tenants.Add(tenant);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            if (firstTenantId == Guid.Empty)
+            {
+                firstTenantId = tenant.Id;
+            }
+
+            foreach (var role in Enum.GetValues<TenantRole>())
+            {
+                var user = await EnsureUserAsync(Email(demo, role), $"{role} ({demo.Name})", isPlatformAdmin: false, tenant.Id);
+                if (!await db.TenantMemberships.AnyAsync(m => m.TenantId == tenant.Id && m.UserId == user.Id && m.Role == role, cancellationToken))
+                {
+                    db.TenantMemberships.Add(new TenantMembership { TenantId = tenant.Id, UserId = user.Id, Role = role });
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+            }
+        }
+
+        await EnsureUserAsync(PlatformAdminEmail, "Platform Admin", isPlatformAdmin: true, firstTenantId);
+    }
+
+    private async Task<ApplicationUser> EnsureUserAsync(string email, string displayName, bool isPlatformAdmin, Guid tenantId)
+    {
+        var user = await users.FindByEmailAsync(email);
+        if (user is null)
+        {
+            user = new ApplicationUser
+            {
+                UserName = email,
+                Email = email,
+                EmailConfirmed = true,
+                DisplayName = displayName,
+                IsPlatformAdmin = isPlatformAdmin,
+                CurrentTenantId = tenantId,
+            };
+            Check(await users.CreateAsync(user, Password), email);
+            return user;
+        }
+
+        user.IsDisabled = false;
+        user.IsPlatformAdmin = isPlatformAdmin;
+        Check(await users.UpdateAsync(user), email);
+        Check(await users.SetLockoutEndDateAsync(user, null), email);
+        Check(await users.ResetAccessFailedCountAsync(user), email);
+        Check(await users.RemovePasswordAsync(user), email);
+        Check(await users.AddPasswordAsync(user, Password), email);
+        return user;
+    }
+
+    private static void Check(IdentityResult result, string email)
+    {
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(
+                $"Could not seed {email}: {string.Join("; ", result.Errors.Select(e => e.Description))}");
+        }
+    }
+}
+
+public sealed record DemoTenant(string Slug, string Name, string Domain);
