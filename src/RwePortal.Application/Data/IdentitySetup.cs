@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using RwePortal.Application.Security;
@@ -14,6 +15,7 @@ public static class IdentitySetup
 
     public static IdentityBuilder AddRweIdentityCore(this IServiceCollection services)
     {
+        services.AddDataProtection().SetApplicationName("RwePortal");
         services.Configure<PasswordHasherOptions>(options =>
         {
             options.CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3;
