@@ -1,0 +1,49 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+using RwePortal.Application.Security;
+using RwePortal.Web.Components.Layout;
+
+namespace RwePortal.Web.Tests.Components.Layout;
+
+public sealed class NavMenuTests : BunitContext
+{
+    public NavMenuTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+    }
+
+    private static UserContext User(bool platformAdmin, params TenantRole[] roles) =>
+        new(Guid.NewGuid(), "user@example.test", "User", platformAdmin, Guid.NewGuid(), "Acme Pharma", roles);
+
+    [Fact]
+    public void A_tenant_admin_sees_the_administration_entries_for_their_tenant()
+    {
+        var cut = Render<NavMenu>(parameters => parameters.AddCascadingValue(User(false, TenantRole.TenantAdmin)));
+
+        Assert.NotEmpty(cut.FindAll("[data-testid=nav-group-admin]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=nav-users]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=nav-audit]"));
+        Assert.Empty(cut.FindAll("[data-testid=nav-tenants]"));
+    }
+
+    [Fact]
+    public void A_platform_admin_sees_tenants_and_data_sources()
+    {
+        var cut = Render<NavMenu>(parameters => parameters.AddCascadingValue(User(true)));
+
+        Assert.NotEmpty(cut.FindAll("[data-testid=nav-tenants]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=nav-sources]"));
+    }
+
+    [Fact]
+    public void An_analyst_sees_no_administration_entries()
+    {
+        var cut = Render<NavMenu>(parameters => parameters.AddCascadingValue(User(false, TenantRole.Analyst)));
+
+        Assert.Empty(cut.FindAll("[data-testid=nav-group-admin]"));
+        Assert.Empty(cut.FindAll("[data-testid^=nav-users]"));
+        Assert.NotEmpty(cut.FindAll("[data-testid=nav-home]"));
+    }
+}
