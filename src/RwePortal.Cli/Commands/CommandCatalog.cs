@@ -9,5 +9,6 @@ internal static class CommandCatalog
     {
         yield return DatabaseCommands.Create();
         foreach (var command in WarehouseCommands.Create()) { yield return command; }
+        foreach (var command in AnalyticsCommands.Create()) { yield return command; }
     }
 }

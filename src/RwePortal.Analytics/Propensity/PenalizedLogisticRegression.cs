@@ -1,0 +1,427 @@
+using RwePortal.Analytics.Numerics;
+
+namespace RwePortal.Analytics.Propensity;
+
+/// <summary>The penalty of a penalised logistic regression.</summary>
+public enum Penalty
+{
+    /// <summary>Lasso, <c>λ Σ|βⱼ|</c> (Cyclops' Laplace prior).</summary>
+    L1,
+
+    /// <summary>Ridge, <c>(λ/2) Σβⱼ²</c> (Cyclops' normal prior).</summary>
+    L2,
+}
+
+/// <summary>A penalised fit at one λ.</summary>
+public sealed record PenalizedFit(double Lambda, double Intercept, double[] Coefficients, double[] Fitted, int Sweeps)
+{
+    public int NonZero => Coefficients.Count(b => b != 0.0);
+}
+
+/// <summary>Cross-validated choice of λ and the final fit on all persons.</summary>
+public sealed record CrossValidatedFit(
+    PenalizedFit Fit,
+    IReadOnlyList<double> Lambdas,
+    IReadOnlyList<double> MeanDeviance,
+    int Folds);
+
+/// <summary>Settings of the penalised fit and its cross-validation.</summary>
+public sealed record PenalizedOptions
+{
+    public Penalty Penalty { get; init; } = Penalty.L1;
+
+    public int Folds { get; init; } = 10;
+
+    /// <summary>Number of λ values, log-spaced from λ_max down to <see cref="LambdaMinRatio"/>·λ_max.</summary>
+    public int PathLength { get; init; } = 30;
+
+    public double LambdaMinRatio { get; init; } = 1e-3;
+
+    /// <summary>Stop the path once the mean held-out deviance has risen this many λ values in a row.</summary>
+    public int StopAfterWorse { get; init; } = 3;
+
+    /// <summary>Convergence: max over coordinates of <c>hⱼ·Δβⱼ² / n</c>.</summary>
+    public double Tolerance { get; init; } = 1e-9;
+
+    public int MaxSweeps { get; init; } = 1000;
+
+    public int Seed { get; init; } = 20261124;
+
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>
+/// Penalised logistic regression on sparse 0/1 covariates by cyclic coordinate descent (Genkin, Lewis &amp;
+/// Madigan's BBR, the algorithm behind OHDSI Cyclops): one-dimensional Newton steps with a per-coordinate trust
+/// region, the linear predictor updated in place over the column's non-zeros; the intercept is unpenalised.
+/// Objective: <c>−loglik/n + λ·Σ|βⱼ|</c> (L1) or <c>−loglik/n + (λ/2)·Σβⱼ²</c> (L2). For L1 only an active set
+/// is swept (non-zeros plus the strong-rule candidates), checked against the KKT conditions over all columns
+/// before a λ counts as solved. λ is chosen by stratified k-fold cross-validation on held-out deviance along a
+/// warm-started path (docs/decisions/0101-penalised-ps-cross-validation.md).
+/// </summary>
+public static class PenalizedLogisticRegression
+{
+    /// <summary>Smallest λ at which every coefficient is zero (L1): <c>max_j |Σᵢ xᵢⱼ(yᵢ − ȳ)| / n</c>.</summary>
+    public static double LambdaMax(SparseBinaryMatrix x, ReadOnlySpan<int> y)
+    {
+        var n = y.Length;
+        double ybar = 0;
+        foreach (var v in y)
+        {
+            ybar += v;
+        }
+
+        ybar /= n;
+        var max = 0.0;
+        for (var j = 0; j < x.Columns; j++)
+        {
+            double g = 0;
+            foreach (var i in x.Column(j))
+            {
+                g += y[i] - ybar;
+            }
+
+            max = Math.Max(max, Math.Abs(g));
+        }
+
+        return max / n;
+    }
+
+    /// <summary>Fits at one λ from scratch.</summary>
+    public static PenalizedFit Fit(SparseBinaryMatrix x, int[] y, double lambda, PenalizedOptions options)
+    {
+        var state = new State(x, y, null, options);
+        state.Solve(lambda, double.NaN);
+        return state.Snapshot(lambda);
+    }
+
+    /// <summary>Chooses λ by k-fold cross-validation and refits on everyone at the chosen λ.</summary>
+    public static CrossValidatedFit FitCrossValidated(SparseBinaryMatrix x, int[] y, PenalizedOptions options)
+    {
+        var lambdaMax = LambdaMax(x, y);
+        if (options.Penalty == Penalty.L2)
+        {
+            // Ridge never zeroes a coefficient; start the path where the penalty dominates the curvature (h ≤ 1/4).
+            lambdaMax = Math.Max(lambdaMax * 4.0, 1e-6);
+        }
+
+        var lambdas = new double[options.PathLength];
+        for (var k = 0; k < lambdas.Length; k++)
+        {
+            lambdas[k] = lambdaMax * Math.Pow(options.LambdaMinRatio, (double)k / (lambdas.Length - 1));
+        }
+
+        var fold = AssignFolds(y, options.Folds, options.Seed);
+        var states = new State[options.Folds];
+        Parallel.For(0, options.Folds, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, f =>
+        {
+            var train = new bool[y.Length];
+            for (var i = 0; i < y.Length; i++)
+            {
+                train[i] = fold[i] != f;
+            }
+
+            states[f] = new State(x, y, train, options with { MaxDegreeOfParallelism = 1 });
+        });
+
+        var meanDeviance = new List<double>();
+        var best = 0;
+        var worse = 0;
+        for (var k = 0; k < lambdas.Length; k++)
+        {
+            var previous = k == 0 ? double.NaN : lambdas[k - 1];
+            var deviance = new double[options.Folds];
+            var lambda = lambdas[k];
+            Parallel.For(0, options.Folds, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, f =>
+            {
+                states[f].Solve(lambda, previous);
+                deviance[f] = states[f].HeldOutDeviance();
+            });
+
+            meanDeviance.Add(deviance.Average());
+            if (meanDeviance[k] < meanDeviance[best])
+            {
+                best = k;
+                worse = 0;
+            }
+            else if (k > 0 && meanDeviance[k] > meanDeviance[k - 1])
+            {
+                worse++;
+                if (worse >= options.StopAfterWorse)
+                {
+                    break;
+                }
+            }
+        }
+
+        // Refit on everyone along the path down to the chosen λ (warm starts keep the active set small).
+        var full = new State(x, y, null, options);
+        for (var k = 0; k <= best; k++)
+        {
+            full.Solve(lambdas[k], k == 0 ? double.NaN : lambdas[k - 1]);
+        }
+
+        return new CrossValidatedFit(full.Snapshot(lambdas[best]), lambdas[..meanDeviance.Count], meanDeviance, options.Folds);
+    }
+
+    /// <summary>Stratified random folds: treated and untreated persons are dealt to folds separately.</summary>
+    private static int[] AssignFolds(int[] y, int folds, int seed)
+    {
+        var random = new Random(seed);
+        var fold = new int[y.Length];
+        foreach (var arm in new[] { 0, 1 })
+        {
+            var members = Enumerable.Range(0, y.Length).Where(i => y[i] == arm).ToArray();
+            random.Shuffle(members);
+            for (var k = 0; k < members.Length; k++)
+            {
+                fold[members[k]] = k % folds;
+            }
+        }
+
+        return fold;
+    }
+
+    /// <summary>Coefficients, linear predictor and fitted values of one fit (one CV fold or the full data).</summary>
+    private sealed class State
+    {
+        private readonly SparseBinaryMatrix _x;
+        private readonly int[] _y;
+        private readonly bool[]? _train;
+        private readonly PenalizedOptions _options;
+        private readonly double[] _beta;
+        private readonly double[] _trust;
+        private readonly double[] _eta;
+        private readonly double[] _mu;
+        private readonly bool[] _active;
+        private readonly double[] _gradient;
+        private readonly int _nTrain;
+        private double _intercept;
+        private double _interceptTrust = 1.0;
+        private int _sweeps;
+
+        public State(SparseBinaryMatrix x, int[] y, bool[]? train, PenalizedOptions options)
+        {
+            _x = x;
+            _y = y;
+            _train = train;
+            _options = options;
+            _beta = new double[x.Columns];
+            _trust = new double[x.Columns];
+            Array.Fill(_trust, 1.0);
+            _eta = new double[y.Length];
+            _mu = new double[y.Length];
+            _active = new bool[x.Columns];
+            _gradient = new double[x.Columns];
+            double treated = 0;
+            for (var i = 0; i < y.Length; i++)
+            {
+                if (IsTrain(i))
+                {
+                    _nTrain++;
+                    treated += y[i];
+                }
+            }
+
+            var p = treated / _nTrain;
+            _intercept = Math.Log(p / (1 - p));
+            Array.Fill(_eta, _intercept);
+            Array.Fill(_mu, p);
+        }
+
+        private bool IsTrain(int i) => _train is null || _train[i];
+
+        /// <summary>Solves at <paramref name="lambda"/>, warm-started from the current coefficients.</summary>
+        public void Solve(double lambda, double previousLambda)
+        {
+            var l1 = _options.Penalty == Penalty.L1;
+            var threshold = lambda * _nTrain;
+            if (!l1)
+            {
+                Array.Fill(_active, true);
+                Sweeps(lambda);
+                return;
+            }
+
+            ComputeGradient();
+            var strong = double.IsNaN(previousLambda) ? threshold : ((2 * lambda) - previousLambda) * _nTrain;
+            for (var j = 0; j < _beta.Length; j++)
+            {
+                _active[j] = _beta[j] != 0 || Math.Abs(_gradient[j]) > strong;
+            }
+
+            for (var round = 0; round < 100; round++)
+            {
+                Sweeps(lambda);
+                ComputeGradient();
+                var added = 0;
+                for (var j = 0; j < _beta.Length; j++)
+                {
+                    if (!_active[j] && Math.Abs(_gradient[j]) > threshold)
+                    {
+                        _active[j] = true;
+                        added++;
+                    }
+                }
+
+                if (added == 0)
+                {
+                    return;
+                }
+            }
+        }
+
+        private void Sweeps(double lambda)
+        {
+            var penalty = lambda * _nTrain;
+            var l1 = _options.Penalty == Penalty.L1;
+            for (var sweep = 0; sweep < _options.MaxSweeps; sweep++)
+            {
+                _sweeps++;
+                var maxChange = UpdateIntercept();
+                for (var j = 0; j < _beta.Length; j++)
+                {
+                    if (!_active[j])
+                    {
+                        continue;
+                    }
+
+                    var col = _x.Column(j);
+                    double g = 0, h = 0;
+                    foreach (var i in col)
+                    {
+                        if (IsTrain(i))
+                        {
+                            var m = _mu[i];
+                            g += m - _y[i];
+                            h += m * (1 - m);
+                        }
+                    }
+
+                    var b = _beta[j];
+                    double target;
+                    if (l1)
+                    {
+                        var z = (h * b) - g;
+                        target = Math.Abs(z) <= penalty ? 0.0 : (z - (Math.Sign(z) * penalty)) / h;
+                    }
+                    else
+                    {
+                        target = ((h * b) - g) / (h + penalty);
+                    }
+
+                    if (h <= 0 && !(l1 && target == 0))
+                    {
+                        continue;
+                    }
+
+                    var delta = Math.Clamp(target - b, -_trust[j], _trust[j]);
+                    _trust[j] = Math.Max(2 * Math.Abs(delta), _trust[j] / 2);
+                    if (delta == 0)
+                    {
+                        continue;
+                    }
+
+                    _beta[j] = b + delta;
+                    foreach (var i in col)
+                    {
+                        _eta[i] += delta;
+                        if (IsTrain(i))
+                        {
+                            _mu[i] = Logistic.Inverse(_eta[i]);
+                        }
+                    }
+
+                    maxChange = Math.Max(maxChange, h * delta * delta / _nTrain);
+                }
+
+                if (maxChange < _options.Tolerance)
+                {
+                    return;
+                }
+            }
+        }
+
+        private double UpdateIntercept()
+        {
+            double g = 0, h = 0;
+            for (var i = 0; i < _y.Length; i++)
+            {
+                if (IsTrain(i))
+                {
+                    g += _mu[i] - _y[i];
+                    h += _mu[i] * (1 - _mu[i]);
+                }
+            }
+
+            var delta = Math.Clamp(-g / h, -_interceptTrust, _interceptTrust);
+            _interceptTrust = Math.Max(2 * Math.Abs(delta), _interceptTrust / 2);
+            _intercept += delta;
+            for (var i = 0; i < _y.Length; i++)
+            {
+                _eta[i] += delta;
+                if (IsTrain(i))
+                {
+                    _mu[i] = Logistic.Inverse(_eta[i]);
+                }
+            }
+
+            return h * delta * delta / _nTrain;
+        }
+
+        /// <summary>∂(−loglik)/∂βⱼ = Σᵢ xᵢⱼ(μᵢ − yᵢ) over training rows, for every column.</summary>
+        private void ComputeGradient()
+        {
+            var residual = new double[_y.Length];
+            for (var i = 0; i < _y.Length; i++)
+            {
+                residual[i] = IsTrain(i) ? _mu[i] - _y[i] : 0.0;
+            }
+
+            var columns = _x.Columns;
+            var chunks = Math.Max(1, Math.Min(_options.MaxDegreeOfParallelism, 64));
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxDegreeOfParallelism }, c =>
+            {
+                var from = (int)((long)columns * c / chunks);
+                var to = (int)((long)columns * (c + 1) / chunks);
+                for (var j = from; j < to; j++)
+                {
+                    double g = 0;
+                    foreach (var i in _x.Column(j))
+                    {
+                        g += residual[i];
+                    }
+
+                    _gradient[j] = g;
+                }
+            });
+        }
+
+        /// <summary>Binomial deviance of the rows left out of training.</summary>
+        public double HeldOutDeviance()
+        {
+            double dev = 0;
+            for (var i = 0; i < _y.Length; i++)
+            {
+                if (!IsTrain(i))
+                {
+                    var m = Logistic.Inverse(_eta[i]);
+                    dev -= 2 * (_y[i] == 1 ? Math.Log(m) : Math.Log(1 - m));
+                }
+            }
+
+            return dev;
+        }
+
+        public PenalizedFit Snapshot(double lambda)
+        {
+            var fitted = new double[_y.Length];
+            for (var i = 0; i < _y.Length; i++)
+            {
+                fitted[i] = Logistic.Inverse(_eta[i]);
+            }
+
+            return new PenalizedFit(lambda, _intercept, (double[])_beta.Clone(), fitted, _sweeps);
+        }
+    }
+}
