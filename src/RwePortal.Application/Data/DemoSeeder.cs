@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using RwePortal.Application.Security;
 using RwePortal.Application.Tenancy;
 
@@ -22,6 +23,17 @@ public sealed class DemoSeeder(UserManager<ApplicationUser> users, IDbContextFac
     public const string PlatformAdminEmail = "admin@rweportal.test";
 
     public static string Email(DemoTenant tenant, TenantRole role) => $"{role.ToString().ToLowerInvariant()}@{tenant.Domain}";
+
+    /// <summary>Seeds the database behind <paramref name="connectionString"/> with services of its own (CLI, test hosts).</summary>
+    public static async Task RunAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var services = new ServiceCollection().AddLogging().AddApplication(connectionString);
+        services.AddRweIdentityCore();
+        services.AddScoped<DemoSeeder>();
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(cancellationToken);
+    }
 
     public async Task SeedAsync(CancellationToken cancellationToken = default)
     {

@@ -1,7 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using RwePortal.Application;
 using RwePortal.Application.Data;
 using RwePortal.Cli.Infrastructure;
 
@@ -36,14 +33,7 @@ internal static class DatabaseCommands
                 return 2;
             }
 
-            var services = new ServiceCollection()
-                .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
-                .AddApplication(owner);
-            services.AddRweIdentityCore();
-            services.AddScoped<DemoSeeder>();
-            await using var provider = services.BuildServiceProvider();
-            await using var scope = provider.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(cancellationToken);
+            await DemoSeeder.RunAsync(owner, cancellationToken);
             await Console.Out.WriteLineAsync($"demo tenants and users are in place (password {DemoSeeder.Password})");
             return 0;
         });

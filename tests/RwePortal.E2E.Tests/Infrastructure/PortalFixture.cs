@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Playwright;
+using RwePortal.Application.Data;
+using RwePortal.Testing;
+
+namespace RwePortal.E2E.Tests.Infrastructure;
+
+/// <summary>
+/// The real portal, as users get it: the built RwePortal.Web started as its own process on a loopback port,
+/// over a migrated and demo-seeded database on the private PostgreSQL cluster, driven by Debian's Chromium.
+/// </summary>
+public sealed class PortalFixture : IAsyncLifetime
+{
+    private readonly TestDatabase _database = new();
+    private readonly StringBuilder _serverLog = new();
+    private Process? _server;
+    private IPlaywright? _playwright;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public TestDatabase Database => _database;
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string ScreenshotFolder { get; } = Path.Combine(RepositoryRoot, "test-results", "screenshots");
+
+    public async Task InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        await AppMigrator.MigrateAsync(_database.OwnerConnectionString);
+        await DemoSeeder.RunAsync(_database.OwnerConnectionString);
+
+        BaseUrl = $"http://127.0.0.1:{FreePort()}";
+        StartServer();
+        await WaitForHealthAsync();
+
+        Directory.CreateDirectory(ScreenshotFolder);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run",
+            ],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            await _server.WaitForExitAsync();
+        }
+
+        _server?.Dispose();
+        await _database.DisposeAsync();
+    }
+
+    /// <summary>A fresh browser context (own cookies) with a page on it.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl,
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+        });
+        context.SetDefaultTimeout(20_000);
+        return await context.NewPageAsync();
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, $"{name}.png"), FullPage = true });
+
+    public string ServerLog
+    {
+        get
+        {
+            lock (_serverLog)
+            {
+                return _serverLog.ToString();
+            }
+        }
+    }
+
+    private void StartServer()
+    {
+        var web = Path.Combine(RepositoryRoot, "src", "RwePortal.Web");
+        var dll = Path.Combine(web, "bin", BuildConfiguration, "net10.0", "RwePortal.Web.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"Build the portal first: {dll} is missing.", dll);
+        }
+
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = web,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_URLS"] = BaseUrl;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__App"] = _database.AppConnectionString;
+        start.Environment["ConnectionStrings__Owner"] = _database.OwnerConnectionString;
+        start.Environment["ConnectionStrings__Warehouse"] = _database.ReaderConnectionString;
+
+        _server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the portal.");
+        _server.OutputDataReceived += (_, e) => Append(e.Data);
+        _server.ErrorDataReceived += (_, e) => Append(e.Data);
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_serverLog)
+        {
+            _serverLog.AppendLine(line);
+        }
+    }
+
+    private async Task WaitForHealthAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_server!.HasExited)
+            {
+                throw new InvalidOperationException($"The portal exited with {_server.ExitCode}:\n{ServerLog}");
+            }
+
+            try
+            {
+                var response = await http.GetAsync(new Uri($"{BaseUrl}/health"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The portal did not answer within 60 s:\n{ServerLog}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "RwePortal.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("RwePortal.sln not found above the test output.");
+    }
+
+#if DEBUG
+    private const string BuildConfiguration = "Debug";
+#else
+    private const string BuildConfiguration = "Release";
+#endif
+}
+
+[CollectionDefinition(Name)]
+public sealed class PortalCollection : ICollectionFixture<PortalFixture>
+{
+    public const string Name = "portal";
+}
