@@ -11,7 +11,7 @@ mkdir -p "$RESULTS"
 cd "$ROOT"
 
 echo "== compose file"
-docker-compose -f docker/compose.yaml config --quiet || { echo "docker/compose.yaml is invalid"; echo "0 passed, 1 failed"; exit 1; }
+docker-compose --env-file docker/.env.example -f docker/compose.yaml config --quiet || { echo "docker/compose.yaml is invalid"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== build ($CONFIGURATION, warnings are errors)"
 if ! dotnet build RwePortal.sln -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary; then
