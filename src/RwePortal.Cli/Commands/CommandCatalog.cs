@@ -7,7 +7,7 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield return DatabaseCommands.Create();
+        foreach (var command in DatabaseCommands.Create()) { yield return command; }
         foreach (var command in WarehouseCommands.Create()) { yield return command; }
         foreach (var command in AnalyticsCommands.Create()) { yield return command; }
     }
