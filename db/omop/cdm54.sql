@@ -3,7 +3,8 @@
 -- {{schema}} is replaced by the data source's schema (cdm_<name>).
 -- Types: integer -> integer (person ids -> bigint), float -> numeric, datetime -> timestamp,
 -- varchar(MAX) -> text (docs/decisions/0201-omop-column-types.md). No foreign keys
--- (docs/decisions/0202-no-foreign-keys-in-the-warehouse.md); secondary indexes are in indexes.sql.
+-- (docs/decisions/0202-keys-and-constraints-of-the-warehouse.md). Primary keys (primary_keys.sql)
+-- and secondary indexes (indexes.sql) are built after bulk loads.
 
 -- person (CDM)
 CREATE TABLE IF NOT EXISTS {{schema}}.person (
@@ -24,8 +25,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.person (
     race_source_value varchar(50) NULL,
     race_source_concept_id integer NULL,
     ethnicity_source_value varchar(50) NULL,
-    ethnicity_source_concept_id integer NULL,
-    CONSTRAINT xpk_person PRIMARY KEY (person_id)
+    ethnicity_source_concept_id integer NULL
 );
 
 -- observation_period (CDM)
@@ -34,8 +34,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.observation_period (
     person_id bigint NOT NULL,
     observation_period_start_date date NOT NULL,
     observation_period_end_date date NOT NULL,
-    period_type_concept_id integer NOT NULL,
-    CONSTRAINT xpk_observation_period PRIMARY KEY (observation_period_id)
+    period_type_concept_id integer NOT NULL
 );
 
 -- visit_occurrence (CDM)
@@ -56,8 +55,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.visit_occurrence (
     admitted_from_source_value varchar(50) NULL,
     discharged_to_concept_id integer NULL,
     discharged_to_source_value varchar(50) NULL,
-    preceding_visit_occurrence_id integer NULL,
-    CONSTRAINT xpk_visit_occurrence PRIMARY KEY (visit_occurrence_id)
+    preceding_visit_occurrence_id integer NULL
 );
 
 -- visit_detail (CDM)
@@ -80,8 +78,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.visit_detail (
     discharged_to_concept_id integer NULL,
     preceding_visit_detail_id integer NULL,
     parent_visit_detail_id integer NULL,
-    visit_occurrence_id integer NOT NULL,
-    CONSTRAINT xpk_visit_detail PRIMARY KEY (visit_detail_id)
+    visit_occurrence_id integer NOT NULL
 );
 
 -- condition_occurrence (CDM)
@@ -101,8 +98,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.condition_occurrence (
     visit_detail_id integer NULL,
     condition_source_value varchar(50) NULL,
     condition_source_concept_id integer NULL,
-    condition_status_source_value varchar(50) NULL,
-    CONSTRAINT xpk_condition_occurrence PRIMARY KEY (condition_occurrence_id)
+    condition_status_source_value varchar(50) NULL
 );
 
 -- drug_exposure (CDM)
@@ -129,8 +125,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.drug_exposure (
     drug_source_value varchar(50) NULL,
     drug_source_concept_id integer NULL,
     route_source_value varchar(50) NULL,
-    dose_unit_source_value varchar(50) NULL,
-    CONSTRAINT xpk_drug_exposure PRIMARY KEY (drug_exposure_id)
+    dose_unit_source_value varchar(50) NULL
 );
 
 -- procedure_occurrence (CDM)
@@ -150,8 +145,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.procedure_occurrence (
     visit_detail_id integer NULL,
     procedure_source_value varchar(50) NULL,
     procedure_source_concept_id integer NULL,
-    modifier_source_value varchar(50) NULL,
-    CONSTRAINT xpk_procedure_occurrence PRIMARY KEY (procedure_occurrence_id)
+    modifier_source_value varchar(50) NULL
 );
 
 -- device_exposure (CDM)
@@ -174,8 +168,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.device_exposure (
     device_source_concept_id integer NULL,
     unit_concept_id integer NULL,
     unit_source_value varchar(50) NULL,
-    unit_source_concept_id integer NULL,
-    CONSTRAINT xpk_device_exposure PRIMARY KEY (device_exposure_id)
+    unit_source_concept_id integer NULL
 );
 
 -- measurement (CDM)
@@ -202,8 +195,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.measurement (
     unit_source_concept_id integer NULL,
     value_source_value varchar(50) NULL,
     measurement_event_id integer NULL,
-    meas_event_field_concept_id integer NULL,
-    CONSTRAINT xpk_measurement PRIMARY KEY (measurement_id)
+    meas_event_field_concept_id integer NULL
 );
 
 -- observation (CDM)
@@ -228,8 +220,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.observation (
     qualifier_source_value varchar(50) NULL,
     value_source_value varchar(50) NULL,
     observation_event_id integer NULL,
-    obs_event_field_concept_id integer NULL,
-    CONSTRAINT xpk_observation PRIMARY KEY (observation_id)
+    obs_event_field_concept_id integer NULL
 );
 
 -- death (CDM)
@@ -260,8 +251,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.note (
     visit_detail_id integer NULL,
     note_source_value varchar(50) NULL,
     note_event_id integer NULL,
-    note_event_field_concept_id integer NULL,
-    CONSTRAINT xpk_note PRIMARY KEY (note_id)
+    note_event_field_concept_id integer NULL
 );
 
 -- note_nlp (CDM)
@@ -279,8 +269,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.note_nlp (
     nlp_datetime timestamp NULL,
     term_exists varchar(1) NULL,
     term_temporal varchar(50) NULL,
-    term_modifiers varchar(2000) NULL,
-    CONSTRAINT xpk_note_nlp PRIMARY KEY (note_nlp_id)
+    term_modifiers varchar(2000) NULL
 );
 
 -- specimen (CDM)
@@ -299,8 +288,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.specimen (
     specimen_source_value varchar(50) NULL,
     unit_source_value varchar(50) NULL,
     anatomic_site_source_value varchar(50) NULL,
-    disease_status_source_value varchar(50) NULL,
-    CONSTRAINT xpk_specimen PRIMARY KEY (specimen_id)
+    disease_status_source_value varchar(50) NULL
 );
 
 -- fact_relationship (CDM)
@@ -325,8 +313,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.location (
     country_concept_id integer NULL,
     country_source_value varchar(80) NULL,
     latitude numeric NULL,
-    longitude numeric NULL,
-    CONSTRAINT xpk_location PRIMARY KEY (location_id)
+    longitude numeric NULL
 );
 
 -- care_site (CDM)
@@ -336,8 +323,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.care_site (
     place_of_service_concept_id integer NULL,
     location_id integer NULL,
     care_site_source_value varchar(50) NULL,
-    place_of_service_source_value varchar(50) NULL,
-    CONSTRAINT xpk_care_site PRIMARY KEY (care_site_id)
+    place_of_service_source_value varchar(50) NULL
 );
 
 -- provider (CDM)
@@ -354,8 +340,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.provider (
     specialty_source_value varchar(50) NULL,
     specialty_source_concept_id integer NULL,
     gender_source_value varchar(50) NULL,
-    gender_source_concept_id integer NULL,
-    CONSTRAINT xpk_provider PRIMARY KEY (provider_id)
+    gender_source_concept_id integer NULL
 );
 
 -- payer_plan_period (CDM)
@@ -376,8 +361,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.payer_plan_period (
     family_source_value varchar(50) NULL,
     stop_reason_concept_id integer NULL,
     stop_reason_source_value varchar(50) NULL,
-    stop_reason_source_concept_id integer NULL,
-    CONSTRAINT xpk_payer_plan_period PRIMARY KEY (payer_plan_period_id)
+    stop_reason_source_concept_id integer NULL
 );
 
 -- cost (CDM)
@@ -403,8 +387,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.cost (
     revenue_code_concept_id integer NULL,
     revenue_code_source_value varchar(50) NULL,
     drg_concept_id integer NULL,
-    drg_source_value varchar(3) NULL,
-    CONSTRAINT xpk_cost PRIMARY KEY (cost_id)
+    drg_source_value varchar(3) NULL
 );
 
 -- drug_era (CDM)
@@ -415,8 +398,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.drug_era (
     drug_era_start_date date NOT NULL,
     drug_era_end_date date NOT NULL,
     drug_exposure_count integer NULL,
-    gap_days integer NULL,
-    CONSTRAINT xpk_drug_era PRIMARY KEY (drug_era_id)
+    gap_days integer NULL
 );
 
 -- dose_era (CDM)
@@ -427,8 +409,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.dose_era (
     unit_concept_id integer NOT NULL,
     dose_value numeric NOT NULL,
     dose_era_start_date date NOT NULL,
-    dose_era_end_date date NOT NULL,
-    CONSTRAINT xpk_dose_era PRIMARY KEY (dose_era_id)
+    dose_era_end_date date NOT NULL
 );
 
 -- condition_era (CDM)
@@ -438,8 +419,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.condition_era (
     condition_concept_id integer NOT NULL,
     condition_era_start_date date NOT NULL,
     condition_era_end_date date NOT NULL,
-    condition_occurrence_count integer NULL,
-    CONSTRAINT xpk_condition_era PRIMARY KEY (condition_era_id)
+    condition_occurrence_count integer NULL
 );
 
 -- episode (CDM)
@@ -456,8 +436,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.episode (
     episode_object_concept_id integer NOT NULL,
     episode_type_concept_id integer NOT NULL,
     episode_source_value varchar(50) NULL,
-    episode_source_concept_id integer NULL,
-    CONSTRAINT xpk_episode PRIMARY KEY (episode_id)
+    episode_source_concept_id integer NULL
 );
 
 -- episode_event (CDM)
@@ -477,8 +456,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.metadata (
     value_as_concept_id integer NULL,
     value_as_number numeric NULL,
     metadata_date date NULL,
-    metadata_datetime timestamp NULL,
-    CONSTRAINT xpk_metadata PRIMARY KEY (metadata_id)
+    metadata_datetime timestamp NULL
 );
 
 -- cdm_source (CDM)
@@ -507,8 +485,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.concept (
     concept_code varchar(50) NOT NULL,
     valid_start_date date NOT NULL,
     valid_end_date date NOT NULL,
-    invalid_reason varchar(1) NULL,
-    CONSTRAINT xpk_concept PRIMARY KEY (concept_id)
+    invalid_reason varchar(1) NULL
 );
 
 -- vocabulary (VOCAB)
@@ -517,24 +494,21 @@ CREATE TABLE IF NOT EXISTS {{schema}}.vocabulary (
     vocabulary_name varchar(255) NOT NULL,
     vocabulary_reference varchar(255) NULL,
     vocabulary_version varchar(255) NULL,
-    vocabulary_concept_id integer NOT NULL,
-    CONSTRAINT xpk_vocabulary PRIMARY KEY (vocabulary_id)
+    vocabulary_concept_id integer NOT NULL
 );
 
 -- domain (VOCAB)
 CREATE TABLE IF NOT EXISTS {{schema}}.domain (
     domain_id varchar(20) NOT NULL,
     domain_name varchar(255) NOT NULL,
-    domain_concept_id integer NOT NULL,
-    CONSTRAINT xpk_domain PRIMARY KEY (domain_id)
+    domain_concept_id integer NOT NULL
 );
 
 -- concept_class (VOCAB)
 CREATE TABLE IF NOT EXISTS {{schema}}.concept_class (
     concept_class_id varchar(20) NOT NULL,
     concept_class_name varchar(255) NOT NULL,
-    concept_class_concept_id integer NOT NULL,
-    CONSTRAINT xpk_concept_class PRIMARY KEY (concept_class_id)
+    concept_class_concept_id integer NOT NULL
 );
 
 -- concept_relationship (VOCAB)
@@ -554,8 +528,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.relationship (
     is_hierarchical varchar(1) NOT NULL,
     defines_ancestry varchar(1) NOT NULL,
     reverse_relationship_id varchar(20) NOT NULL,
-    relationship_concept_id integer NOT NULL,
-    CONSTRAINT xpk_relationship PRIMARY KEY (relationship_id)
+    relationship_concept_id integer NOT NULL
 );
 
 -- concept_synonym (VOCAB)

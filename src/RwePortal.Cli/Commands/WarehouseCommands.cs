@@ -1,24 +1,176 @@
 using System.CommandLine;
+using System.Globalization;
+using Npgsql;
+using RwePortal.Cli.Infrastructure;
+using RwePortal.Warehouse.Loading;
 using RwePortal.Warehouse.Schema;
+using RwePortal.Warehouse.Sources;
 
 namespace RwePortal.Cli.Commands;
 
-/// <summary>Warehouse commands: the CDM DDL, data sources, OMOP CSV loads and data-quality reports.</summary>
+/// <summary>
+/// Warehouse commands: <c>cdm-ddl</c>, <c>source add|list</c>, <c>load-omop</c> and <c>dq</c>.
+/// Expected failures (bad input, unknown source, no database) print one line to stderr and exit 1.
+/// </summary>
 internal static class WarehouseCommands
 {
     public static IEnumerable<Command> Create()
     {
         yield return CdmDdl();
+        yield return Source();
+        yield return LoadOmop();
     }
 
     private static Command CdmDdl()
     {
-        var command = new Command("cdm-ddl", "Print the OMOP CDM 5.4 DDL generated from the specification (the content of db/omop/cdm54.sql).");
+        var command = new Command(
+            "cdm-ddl",
+            "Print the OMOP CDM 5.4 DDL generated from the specification (db/omop/cdm54.sql; with --primary-keys, db/omop/primary_keys.sql).");
+        var primaryKeys = new Option<bool>("--primary-keys") { Description = "Print the primary keys instead of the tables." };
+        command.Options.Add(primaryKeys);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            await Console.Out.WriteAsync(CdmDdlGenerator.Generate(CdmSpecification.Load()));
+            var specification = CdmSpecification.Load();
+            await Console.Out.WriteAsync(parseResult.GetValue(primaryKeys)
+                ? CdmDdlGenerator.GeneratePrimaryKeys(specification)
+                : CdmDdlGenerator.Generate(specification));
             return 0;
         });
         return command;
+    }
+
+    private static Command Source()
+    {
+        var source = new Command("source", "Manage OMOP data sources (one cdm_<name> schema each).");
+
+        var add = new Command("add", "Register a data source and create its schema cdm_<NAME> with the CDM 5.4 and extension tables.");
+        var name = new Argument<string>("NAME") { Description = "Lowercase letters, digits and _ (the schema is cdm_NAME)." };
+        var description = new Option<string>("--description") { Description = "What the source holds.", DefaultValueFactory = _ => string.Empty };
+        add.Arguments.Add(name);
+        add.Options.Add(description);
+        add.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            var registry = new DataSourceRegistry(dataSource);
+            var added = await registry.AddAsync(parseResult.GetValue(name)!, parseResult.GetValue(description) ?? string.Empty, cancellationToken);
+            await Console.Out.WriteLineAsync($"added data source {added.Name}: schema {added.SchemaName}, CDM {added.CdmVersion}");
+            return 0;
+        }));
+
+        var list = new Command("list", "List the registered data sources.");
+        list.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            var sources = await new DataSourceRegistry(dataSource).ListAsync(cancellationToken);
+            if (sources.Count == 0)
+            {
+                await Console.Out.WriteLineAsync("no data sources: add one with `rwe source add NAME`");
+                return 0;
+            }
+
+            var rows = sources.Select(s => new[]
+            {
+                s.Name,
+                s.SchemaName,
+                s.CdmVersion,
+                s.LoadedAt?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never",
+                s.Persons?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
+            });
+            await Console.Out.WriteAsync(TextTable.Render(["name", "schema", "CDM", "loaded at", "persons"], rows, rightAligned: [4]));
+            return 0;
+        }));
+
+        source.Subcommands.Add(add);
+        source.Subcommands.Add(list);
+        return source;
+    }
+
+    private static Command LoadOmop()
+    {
+        var command = new Command(
+            "load-omop",
+            "Load an OMOP CSV export (CDM 5.3 or 5.4, one file per table) into a data source, in one transaction; then build indexes and ANALYZE.");
+        var source = new Option<string>("--source") { Description = "The data source (see `rwe source list`).", Required = true };
+        var directory = new Option<DirectoryInfo>("--dir") { Description = "The folder with the CSV files (person.csv, PERSON.csv, ...).", Required = true };
+        var replace = new Option<bool>("--replace") { Description = "Empty the tables the folder has files for first (in the same transaction)." };
+        command.Options.Add(source);
+        command.Options.Add(directory);
+        command.Options.Add(replace);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            var loader = new OmopCsvLoader(dataSource);
+            var result = await loader.LoadAsync(
+                parseResult.GetValue(source)!,
+                parseResult.GetValue(directory)!.FullName,
+                new OmopLoadOptions(parseResult.GetValue(replace)),
+                cancellationToken);
+            var rows = result.Tables.Select(t => new[]
+            {
+                t.Table,
+                t.File,
+                t.Rows.ToString("N0", CultureInfo.InvariantCulture),
+                t.RenamedColumns.Count == 0 ? string.Empty : string.Join(", ", t.RenamedColumns.Select(r => $"{r.Key}->{r.Value}")),
+            });
+            await Console.Out.WriteAsync(TextTable.Render(["table", "file", "rows", "CDM 5.3 columns mapped"], rows, rightAligned: [2]));
+            foreach (var skipped in result.SkippedFiles)
+            {
+                await Console.Error.WriteLineAsync($"skipped {skipped}: no table of {result.SchemaName} has that name");
+            }
+
+            foreach (var violation in result.PrimaryKeyViolations)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"warning: {result.SchemaName}.{violation.Table}: primary key ({violation.Columns}) not created, the data has duplicate keys; indexed without uniqueness instead (see `rwe dq`)");
+            }
+
+            await Console.Out.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"loaded {result.TotalRows:N0} rows into {result.Tables.Count} tables of {result.SchemaName}: copy {result.CopyTime.TotalSeconds:F1} s, indexes {result.IndexTime.TotalSeconds:F1} s, analyze {result.AnalyzeTime.TotalSeconds:F1} s"));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// Runs a command body with an owner-role data source, turning expected failures into one line on stderr
+    /// and exit code 1.
+    /// </summary>
+    internal static async Task<int> RunAsync(Func<NpgsqlDataSource, Task<int>> body)
+    {
+        if (!ConnectionSettings.TryGetOwner(out var connectionString))
+        {
+            await Console.Error.WriteLineAsync($"rwe: {ConnectionSettings.OwnerMissingMessage}");
+            return 1;
+        }
+
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(connectionString);
+            return await body(dataSource);
+        }
+        catch (OmopLoadException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            await Console.Error.WriteLineAsync("rwe: load aborted, nothing was loaded");
+            return 1;
+        }
+        catch (WarehouseException e)
+        {
+            await Console.Error.WriteLineAsync($"rwe: {e.Message}");
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"rwe: {e.Message}");
+            return 1;
+        }
+        catch (NpgsqlException e)
+        {
+            await Console.Error.WriteLineAsync($"rwe: database error: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("rwe: cancelled");
+            return 1;
+        }
     }
 }

@@ -9,6 +9,7 @@ namespace RwePortal.Warehouse.Schema;
 public static class SqlResources
 {
     public const string CdmDdl = "db/omop/cdm54.sql";
+    public const string CdmPrimaryKeys = "db/omop/primary_keys.sql";
     public const string CdmIndexes = "db/omop/indexes.sql";
     public const string GenomicsDdl = "db/extensions/genomics.sql";
     public const string WearablesDdl = "db/extensions/wearables.sql";

@@ -8,14 +8,16 @@ namespace RwePortal.Warehouse.Tests.Schema;
 public sealed class CdmSchemaTests(TestDatabase database) : IClassFixture<TestDatabase>
 {
     [Fact]
-    public void Committed_cdm54_sql_equals_the_generator_output_so_nobody_hand_edits_it()
+    public void Committed_cdm54_sql_and_primary_keys_sql_equal_the_generator_output_so_nobody_hand_edits_them()
     {
-        var generated = CdmDdlGenerator.Generate(CdmSpecification.Load());
-        var committed = SqlResources.Read(SqlResources.CdmDdl);
+        var specification = CdmSpecification.Load();
 
         Assert.True(
-            generated == committed,
+            CdmDdlGenerator.Generate(specification) == SqlResources.Read(SqlResources.CdmDdl),
             "db/omop/cdm54.sql differs from the generator output: regenerate it with `rwe cdm-ddl > db/omop/cdm54.sql`.");
+        Assert.True(
+            CdmDdlGenerator.GeneratePrimaryKeys(specification) == SqlResources.Read(SqlResources.CdmPrimaryKeys),
+            "db/omop/primary_keys.sql differs from the generator output: regenerate it with `rwe cdm-ddl --primary-keys > db/omop/primary_keys.sql`.");
     }
 
     [Fact]
@@ -50,13 +52,39 @@ public sealed class CdmSchemaTests(TestDatabase database) : IClassFixture<TestDa
         Assert.Subset(tables, CdmSchema.ExtensionTables.ToHashSet());
         Assert.Equal(43, tables.Count);
 
-        var primaryKeys = await connection.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM information_schema.table_constraints WHERE table_schema = 'cdm_schema_test' AND constraint_type = 'PRIMARY KEY'");
-        Assert.Equal(28 + 4, primaryKeys);
-        var foreignKeys = await connection.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM information_schema.table_constraints WHERE table_schema = 'cdm_schema_test' AND constraint_type = 'FOREIGN KEY'");
-        Assert.Equal(0, foreignKeys);
+        // Only the extension tables have their keys now; the CDM keys are built after loads.
+        Assert.Equal(4, await CountConstraintsAsync(connection, "cdm_schema_test", "PRIMARY KEY"));
+        Assert.Equal(0, await CountConstraintsAsync(connection, "cdm_schema_test", "FOREIGN KEY"));
     }
+
+    [Fact]
+    public async Task CreateIndexesAsync_applies_the_28_spec_primary_keys_and_reports_a_key_the_data_violates()
+    {
+        await using var connection = new NpgsqlConnection(database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await CdmSchema.CreateAsync(connection, "cdm_key_test", CancellationToken.None);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO cdm_key_test.drug_exposure (drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_end_date, drug_type_concept_id)
+            VALUES (7, 1, 0, DATE '2020-01-01', DATE '2020-01-02', 0), (7, 2, 0, DATE '2020-01-01', DATE '2020-01-02', 0)
+            """);
+
+        var result = await CdmSchema.CreateIndexesAsync(connection, "cdm_key_test", CancellationToken.None);
+        var again = await CdmSchema.CreateIndexesAsync(connection, "cdm_key_test", CancellationToken.None);
+
+        var violation = Assert.Single(result.PrimaryKeyViolations);
+        Assert.Equal("drug_exposure", violation.Table);
+        Assert.Equal(violation, Assert.Single(again.PrimaryKeyViolations));
+        Assert.Equal(4 + 27, await CountConstraintsAsync(connection, "cdm_key_test", "PRIMARY KEY"));
+        var fallback = await connection.ExecuteScalarAsync<string>(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'cdm_key_test' AND indexname = 'ix_drug_exposure_drug_exposure_id'");
+        Assert.Contains("(drug_exposure_id)", fallback, StringComparison.Ordinal);
+    }
+
+    private static Task<long> CountConstraintsAsync(NpgsqlConnection connection, string schema, string type) =>
+        connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM information_schema.table_constraints WHERE table_schema = @schema AND constraint_type = @type",
+            new { schema, type });
 
     [Fact]
     public async Task CreateIndexesAsync_adds_the_concept_person_date_and_person_date_indexes_of_event_tables()
