@@ -14,7 +14,12 @@ echo "== compose file"
 docker-compose --env-file docker/.env.example -f docker/compose.yaml config --quiet || { echo "docker/compose.yaml is invalid"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== build ($CONFIGURATION, warnings are errors)"
-if ! dotnet build RwePortal.sln -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary; then
+if [ -n "$FILTER" ]; then
+    build_target="tests/RwePortal.$FILTER.Tests"
+else
+    build_target="RwePortal.sln"
+fi
+if ! dotnet build "$build_target" -c "$CONFIGURATION" --nologo -v quiet -clp:NoSummary; then
     echo "build failed"
     echo "0 passed, 1 failed"
     exit 1
@@ -27,16 +32,17 @@ for project in Analytics Warehouse Application Web E2E; do
     [ -z "$FILTER" ] || [ "$FILTER" = "$project" ] || continue
     echo "== $project tests"
     log="$RESULTS/$project.log"
+    rm -rf "${RESULTS:?}/$project"
     dotnet test "$path" -c "$CONFIGURATION" --no-build --nologo \
-        --logger "console;verbosity=normal" --results-directory "$RESULTS/$project" 2>&1 | tee "$log" |
-        grep -E '^\s*(Failed|Passed!|Failed!|Skipped) |error|Error Message|Total tests' || true
+        --logger "console;verbosity=normal" --logger "trx;LogFileName=$project.trx" \
+        --results-directory "$RESULTS/$project" 2>&1 | tee "$log" |
+        grep -E '^\s*Failed |Error Message|^\s*(Total tests|Passed|Failed|Skipped):' || true
     rc=${PIPESTATUS[0]}
-    summary=$(grep -E '(Passed|Failed)!\s+- Failed:' "$log" | tail -n 1)
-    if [ -n "$summary" ]; then
-        f=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")
-        p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
-        s=$(sed -E 's/.*Skipped: *([0-9]+).*/\1/' <<<"$summary")
-        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    counters=$(grep -o '<Counters [^>]*>' "$RESULTS/$project/$project.trx" 2>/dev/null | head -n 1)
+    if [ -n "$counters" ]; then
+        count() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
+        p=$(count passed) f=$(count failed) total=$(count total) executed=$(count executed)
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + total - executed))
     elif [ "$rc" -ne 0 ]; then
         failed=$((failed + 1))
     fi
