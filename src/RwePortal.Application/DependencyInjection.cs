@@ -15,14 +15,17 @@ public static class DependencyInjection
     public static IServiceCollection AddApplication(this IServiceCollection services, string appConnectionString)
     {
         services.AddDbContextFactory<AppDbContext>(options => AppDatabase.Configure(options, appConnectionString));
+        services.AddScoped<TenantDbContextFactory>();
 
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
         services.AddScoped<IMediator, Mediator>();
+        Audit.GovernanceRegistration.AddGovernance(services, appConnectionString);
 
         // The pipeline, outermost first: MediatR 5 runs behaviours in registration order.
         services.AddScoped(typeof(IPipelineBehavior<,>), typeof(LoggingBehavior<,>));
         services.AddScoped(typeof(IPipelineBehavior<,>), typeof(AuthorizationBehavior<,>));
         services.AddScoped(typeof(IPipelineBehavior<,>), typeof(ValidationBehavior<,>));
+        services.AddScoped(typeof(IPipelineBehavior<,>), typeof(Audit.AuditingBehavior<,>));
 
         var assembly = typeof(DependencyInjection).Assembly;
         foreach (var handler in assembly.GetTypes().Where(type => type is { IsAbstract: false, IsInterface: false }))

@@ -1,18 +1,49 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Tenancy;
 
 namespace RwePortal.Application.Data;
 
-/// <summary>The app database (schema <c>app</c>): Identity, tenants and everything the portal owns.</summary>
+/// <summary>
+/// The app database (schema <c>app</c>): Identity, tenants and everything the portal owns. Entities that are
+/// <see cref="ITenantOwned"/> are filtered by the context's <see cref="Scope"/>; a context nobody bound to a tenant
+/// sees none of them. Handlers get bound contexts from <see cref="TenantDbContextFactory"/>.
+/// </summary>
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     : IdentityUserContext<ApplicationUser, Guid>(options)
 {
     public const string Schema = "app";
 
+    private static readonly MethodInfo ApplyTenantFilterMethod =
+        typeof(AppDbContext).GetMethod(nameof(ApplyTenantFilter), BindingFlags.NonPublic | BindingFlags.Instance)!;
+
+    /// <summary>The tenant this context works for; also sent to PostgreSQL for row-level security on every connection open.</summary>
+    public TenantScope Scope { get; private set; } = TenantScope.None;
+
+    // Read by the query filters: EF Core evaluates them against the context that runs the query.
+    private Guid? CurrentTenantId => Scope.TenantId;
+
+    private bool IsCrossTenant => Scope.CrossTenant;
+
     public DbSet<Tenant> Tenants => Set<Tenant>();
 
     public DbSet<TenantMembership> TenantMemberships => Set<TenantMembership>();
+
+    public DbSet<TenantDataSourceGrant> DataSourceGrants => Set<TenantDataSourceGrant>();
+
+    public DbSet<RegisteredDataSource> DataSources => Set<RegisteredDataSource>();
+
+    /// <summary>Binds a fresh context to a tenant. Once only, before its first query.</summary>
+    internal void BindTo(TenantScope scope)
+    {
+        if (Scope != TenantScope.None)
+        {
+            throw new InvalidOperationException("This context is already bound to a tenant scope.");
+        }
+
+        Scope = scope;
+    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -40,5 +71,33 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             membership.HasOne<Tenant>().WithMany().HasForeignKey(m => m.TenantId).OnDelete(DeleteBehavior.Cascade);
             membership.HasOne<ApplicationUser>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
         });
+
+        builder.Entity<RegisteredDataSource>(source =>
+        {
+            // The warehouse owns this table's DDL (db/app/data_sources.sql); AppMigrator creates it before migrating.
+            source.ToTable("data_sources", Schema, table => table.ExcludeFromMigrations());
+            source.Property(s => s.RowCounts).HasColumnType("jsonb");
+        });
+
+        builder.Entity<TenantDataSourceGrant>(grant =>
+        {
+            grant.ToTable("tenant_data_source_grants");
+            grant.Property(g => g.Purposes).HasColumnType("text[]");
+            grant.HasIndex(g => new { g.TenantId, g.DataSourceId }).IsUnique();
+            grant.HasIndex(g => g.DataSourceId);
+            grant.HasOne<Tenant>().WithMany().HasForeignKey(g => g.TenantId).OnDelete(DeleteBehavior.Cascade);
+            grant.HasOne<RegisteredDataSource>().WithMany().HasForeignKey(g => g.DataSourceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        foreach (var entity in builder.Model.GetEntityTypes()
+            .Where(type => typeof(ITenantOwned).IsAssignableFrom(type.ClrType))
+            .ToList())
+        {
+            ApplyTenantFilterMethod.MakeGenericMethod(entity.ClrType).Invoke(this, [builder]);
+        }
     }
+
+    private void ApplyTenantFilter<TEntity>(ModelBuilder builder)
+        where TEntity : class, ITenantOwned =>
+        builder.Entity<TEntity>().HasQueryFilter(row => IsCrossTenant || row.TenantId == CurrentTenantId);
 }

@@ -8,11 +8,19 @@ namespace RwePortal.Application.Data;
 
 /// <summary>
 /// The demo: two tenants, one user per tenant role in each, and a platform Admin. Running it again changes
-/// nothing (passwords are reset to the demo password, lockouts cleared).
+/// nothing (passwords are reset to the demo password, lockouts cleared). Administrators must sign in with a
+/// second factor, so the demo's administrators (platform Admin and each TenantAdmin) get TOTP turned on with the
+/// published <see cref="AuthenticatorKey"/>: demo data only, like the demo password.
 /// </summary>
-public sealed class DemoSeeder(UserManager<ApplicationUser> users, IDbContextFactory<AppDbContext> contexts)
+public sealed class DemoSeeder(
+    UserManager<ApplicationUser> users,
+    IUserStore<ApplicationUser> store,
+    IDbContextFactory<AppDbContext> contexts)
 {
     public const string Password = "Demo!Passw0rd";
+
+    /// <summary>The demo administrators' TOTP secret (base32), to add to an authenticator app; never use outside the demo.</summary>
+    public const string AuthenticatorKey = "RWEPORTALDEMOTOTPSECRET2345672AB";
 
     public static readonly IReadOnlyList<DemoTenant> Tenants =
     [
@@ -57,6 +65,11 @@ public sealed class DemoSeeder(UserManager<ApplicationUser> users, IDbContextFac
             foreach (var role in Enum.GetValues<TenantRole>())
             {
                 var user = await EnsureUserAsync(Email(demo, role), $"{role} ({demo.Name})", isPlatformAdmin: false, tenant.Id);
+                if (role == TenantRole.TenantAdmin)
+                {
+                    await EnableDemoAuthenticatorAsync(user, cancellationToken);
+                }
+
                 if (!await db.TenantMemberships.AnyAsync(m => m.TenantId == tenant.Id && m.UserId == user.Id && m.Role == role, cancellationToken))
                 {
                     db.TenantMemberships.Add(new TenantMembership { TenantId = tenant.Id, UserId = user.Id, Role = role });
@@ -65,7 +78,19 @@ public sealed class DemoSeeder(UserManager<ApplicationUser> users, IDbContextFac
             }
         }
 
-        await EnsureUserAsync(PlatformAdminEmail, "Platform Admin", isPlatformAdmin: true, firstTenantId);
+        var admin = await EnsureUserAsync(PlatformAdminEmail, "Platform Admin", isPlatformAdmin: true, firstTenantId);
+        await EnableDemoAuthenticatorAsync(admin, cancellationToken);
+    }
+
+    private async Task EnableDemoAuthenticatorAsync(ApplicationUser user, CancellationToken cancellationToken)
+    {
+        if (store is not IUserAuthenticatorKeyStore<ApplicationUser> keys)
+        {
+            throw new InvalidOperationException("The user store keeps no authenticator keys.");
+        }
+
+        await keys.SetAuthenticatorKeyAsync(user, AuthenticatorKey, cancellationToken);
+        Check(await users.SetTwoFactorEnabledAsync(user, true), user.Email!);
     }
 
     private async Task<ApplicationUser> EnsureUserAsync(string email, string displayName, bool isPlatformAdmin, Guid tenantId)

@@ -22,6 +22,7 @@ public static class IdentitySetup
             options.IterationCount = PasswordHashIterations;
         });
 
+        services.AddScoped<IReauthenticationService, ReauthenticationService>();
         return services
             .AddIdentityCore<ApplicationUser>(options =>
             {

@@ -14,9 +14,23 @@ public sealed record UserContext(
 
     public bool IsAuthenticated => UserId != Guid.Empty;
 
+    /// <summary>Whether this session was signed in with a second factor (the <c>amr</c> claim is <c>mfa</c>).</summary>
+    public bool SignedInWithSecondFactor { get; init; }
+
+    /// <summary>What the user's roles grant, whatever the strength of the sign-in (navigation shows these).</summary>
     public IReadOnlySet<Permission> Permissions => RolePermissions.For(Roles, IsPlatformAdmin);
 
-    public bool Has(Permission permission) => IsAuthenticated && Permissions.Contains(permission);
+    /// <summary>
+    /// Whether the user may do what needs <paramref name="permission"/> now: their roles grant it and, for an
+    /// administrative permission, this session was signed in with a second factor.
+    /// </summary>
+    public bool Has(Permission permission) =>
+        IsAuthenticated
+        && Permissions.Contains(permission)
+        && (SignedInWithSecondFactor || !SecondFactor.IsRequiredFor(permission));
+
+    /// <summary>Whether the user's roles include administrative permissions this session cannot use without a second factor.</summary>
+    public bool NeedsSecondFactor => !SignedInWithSecondFactor && Permissions.Any(SecondFactor.IsRequiredFor);
 }
 
 /// <summary>Gives the current user: in the portal from the circuit's authentication state, in the CLI a service user.</summary>

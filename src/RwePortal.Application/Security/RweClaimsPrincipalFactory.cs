@@ -84,7 +84,9 @@ public static class UserContextClaims
             string.Equals(principal.FindFirstValue(RweClaims.PlatformAdmin), "true", StringComparison.Ordinal),
             tenantId,
             principal.FindFirstValue(RweClaims.TenantName),
-            roles);
+            roles)
+        {
+            SignedInWithSecondFactor = principal.HasClaim(RweClaims.AuthenticationMethod, SecondFactor.MultiFactorMethod),
+        };
     }
-
 }

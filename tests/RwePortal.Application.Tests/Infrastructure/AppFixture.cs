@@ -1,9 +1,12 @@
+using System.Security.Claims;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
+using RwePortal.Application.Tenancy;
 using RwePortal.Testing;
 
 namespace RwePortal.Application.Tests.Infrastructure;
@@ -56,20 +59,92 @@ public sealed class AppFixture : IAsyncLifetime
         return await scope.ServiceProvider.GetRequiredService<IMediator>().Send(request);
     }
 
-    /// <summary>Makes a demo user the current user, with the claims the portal's sign-in would give them.</summary>
-    public async Task<UserContext> SignInAsAsync(string email)
+    /// <summary>
+    /// Makes a user the current user, with the claims the portal's sign-in would give them. Users with a second
+    /// factor turned on sign in with it (as the portal requires), unless <paramref name="secondFactor"/> says otherwise.
+    /// </summary>
+    public async Task<UserContext> SignInAsAsync(string email, bool? secondFactor = null)
     {
         await using var scope = Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var factory = scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<ApplicationUser>>();
         var user = await users.FindByEmailAsync(email) ?? throw new InvalidOperationException($"No user {email}.");
         var principal = await factory.CreateAsync(user);
+        var method = (secondFactor ?? user.TwoFactorEnabled) ? SecondFactor.MultiFactorMethod : "pwd";
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(RweClaims.AuthenticationMethod, method));
         CurrentUser.User = UserContextClaims.FromPrincipal(principal);
         return CurrentUser.User;
     }
 
+    /// <summary>A context bound to no tenant (Identity's view: users, tenants, memberships).</summary>
     public async Task<AppDbContext> CreateDbContextAsync() =>
         await Services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContextAsync();
+
+    /// <summary>A context bound to one tenant, as handlers get it.</summary>
+    public async Task<AppDbContext> CreateDbContextAsync(Guid tenantId)
+    {
+        var context = await CreateDbContextAsync();
+        context.BindTo(TenantScope.For(tenantId));
+        return context;
+    }
+
+    /// <summary>A context that sees every tenant's rows (platform Admin work), for arranging and checking data.</summary>
+    public async Task<AppDbContext> CreateCrossTenantDbContextAsync()
+    {
+        var context = await CreateDbContextAsync();
+        context.BindTo(TenantScope.AllTenants);
+        return context;
+    }
+
+    public async Task<Guid> TenantIdAsync(string slug)
+    {
+        await using var db = await CreateDbContextAsync();
+        return await db.Tenants.Where(t => t.Slug == slug).Select(t => t.Id).SingleAsync();
+    }
+
+    /// <summary>Registers a data source as the warehouse would (a row of app.data_sources, owner role).</summary>
+    public async Task<Guid> AddDataSourceAsync(string? name = null)
+    {
+        name ??= $"src_{Guid.NewGuid():N}"[..16];
+        await using var connection = new NpgsqlConnection(_database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO app.data_sources (name, description, cdm_version, schema_name, row_counts)
+            VALUES (@name, 'Test source', '5.4', 'cdm_' || @name, '{"person": 1234}')
+            RETURNING id
+            """,
+            connection);
+        command.Parameters.AddWithValue("name", name);
+        return (Guid)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Creates a user with roles in a tenant (directly, not through the slices under test).</summary>
+    public async Task<ApplicationUser> CreateUserAsync(string email, Guid tenantId, params TenantRole[] roles)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = new ApplicationUser { UserName = email, Email = email, DisplayName = $"Test {email}", CurrentTenantId = tenantId };
+        var result = await users.CreateAsync(user, DemoSeeder.Password);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+
+        await using var db = await CreateDbContextAsync();
+        db.TenantMemberships.AddRange(roles.Select(role => new TenantMembership { TenantId = tenantId, UserId = user.Id, Role = role }));
+        await db.SaveChangesAsync();
+        return user;
+    }
+
+    public async Task<ApplicationUser> FindUserAsync(string email)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        return await users.FindByEmailAsync(email) ?? throw new InvalidOperationException($"No user {email}.");
+    }
+
+    public static string UniqueEmail(string prefix, string domain = "acme.test") => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)] + "@" + domain;
 }
 
 /// <summary>The current user, set by each test.</summary>
