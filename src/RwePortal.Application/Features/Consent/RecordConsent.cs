@@ -1,0 +1,94 @@
+using FluentValidation;
+using MediatR;
+using RwePortal.Application.Audit;
+using RwePortal.Application.Common;
+using RwePortal.Application.Consent;
+using RwePortal.Application.Security;
+
+namespace RwePortal.Application.Features.Consent;
+
+/// <summary>
+/// Grants or withdraws one person's consent for a purpose from a date, with a mandatory reason. Appends a record
+/// (nothing is changed in place) and its ConsentChanged audit event in one transaction.
+/// </summary>
+public static class RecordConsent
+{
+    [RequiresPermission(Permission.ManageConsent)]
+    public sealed record Command(
+        string Source,
+        long PersonId,
+        string Purpose,
+        string Status,
+        DateOnly EffectiveFrom,
+        DateOnly? EffectiveTo,
+        string Reason) : IRequest<Result<Response>>, IAuditTarget
+    {
+        public string AuditTarget => $"{Source} person {PersonId} {Purpose} {Status}";
+    }
+
+    public sealed record Response(long ConsentId);
+
+    public sealed class Validator : AbstractValidator<Command>
+    {
+        public Validator()
+        {
+            RuleFor(c => c.Source).NotEmpty().MaximumLength(64);
+            RuleFor(c => c.PersonId).GreaterThan(0);
+            RuleFor(c => c.Purpose).NotEmpty();
+            RuleFor(c => c.Status).Must(s => ConsentStatuses.All.Contains(s)).WithMessage("Status is granted or withdrawn.");
+            RuleFor(c => c.Reason).NotEmpty().WithMessage("Give a reason for the change.").MaximumLength(ConsentImporter.MaxReasonLength);
+            RuleFor(c => c.EffectiveTo).Must((c, to) => to is null || to >= c.EffectiveFrom)
+                .WithMessage("The end date is before the start date.");
+            RuleFor(c => c.EffectiveTo).Null().When(c => c.Status == ConsentStatuses.Withdrawn)
+                .WithMessage("A withdrawal has no end date.");
+        }
+    }
+
+    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser) : IRequestHandler<Command, Result<Response>>
+    {
+        public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
+        {
+            var user = await currentUser.GetAsync(cancellationToken);
+            await using var connection = await connections.OpenAsync(cancellationToken);
+            if (!await ConsentRegistry.SourceExistsAsync(connection, request.Source, cancellationToken))
+            {
+                return Error.NotFound("DataSource");
+            }
+
+            var purposes = await ConsentRegistry.PurposesAsync(connection, cancellationToken);
+            if (!purposes.Any(p => p.Code == request.Purpose && p.Active))
+            {
+                return new Error("Consent.UnknownPurpose", $"'{request.Purpose}' is not an active consent purpose.");
+            }
+
+            if ((await ConsentRegistry.FindPersonsAsync(connection, request.Source, [request.PersonId], [], cancellationToken)).Count == 0)
+            {
+                return Error.NotFound("Person");
+            }
+
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var entry = new ConsentEntry(request.PersonId, request.Purpose, request.Status, request.EffectiveFrom, request.EffectiveTo, request.Reason.Trim());
+            var consentId = await ConsentRegistry.InsertAsync(connection, transaction, request.Source, user.Email, entry, cancellationToken);
+            await AuditLog.AppendAsync(
+                connection,
+                transaction,
+                AuditActor.From(user),
+                new AuditRecord(
+                    AuditEventTypes.ConsentChanged,
+                    $"{request.Source} person {request.PersonId}",
+                    AuditOutcomes.Success,
+                    new Dictionary<string, object?>
+                    {
+                        ["consent_id"] = consentId,
+                        ["purpose"] = request.Purpose,
+                        ["status"] = request.Status,
+                        ["effective_from"] = request.EffectiveFrom.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                        ["effective_to"] = request.EffectiveTo?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                        ["reason"] = request.Reason.Trim(),
+                    }),
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new Response(consentId);
+        }
+    }
+}
