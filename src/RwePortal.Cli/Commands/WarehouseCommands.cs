@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Npgsql;
 using RwePortal.Cli.Infrastructure;
 using RwePortal.Warehouse.Loading;
+using RwePortal.Warehouse.Quality;
 using RwePortal.Warehouse.Schema;
 using RwePortal.Warehouse.Sources;
 
@@ -19,6 +22,7 @@ internal static class WarehouseCommands
         yield return CdmDdl();
         yield return Source();
         yield return LoadOmop();
+        yield return DataQuality();
     }
 
     private static Command CdmDdl()
@@ -128,6 +132,70 @@ internal static class WarehouseCommands
         }));
         return command;
     }
+
+    private static Command DataQuality()
+    {
+        var command = new Command(
+            "dq",
+            "Data-quality report of a data source (conformance, completeness, plausibility, cross-modality consistency); exits 1 when a check fails.");
+        var source = new Option<string>("--source") { Description = "The data source (see `rwe source list`).", Required = true };
+        var json = new Option<FileInfo>("--json") { Description = "Also write the full report as JSON to this file." };
+        var all = new Option<bool>("--all") { Description = "List every check, not only those that fail or warn." };
+        command.Options.Add(source);
+        command.Options.Add(json);
+        command.Options.Add(all);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            var report = await new DataQualityRunner(dataSource).RunAsync(parseResult.GetValue(source)!, cancellationToken);
+            var shown = report.Results
+                .Where(r => parseResult.GetValue(all) || r.Status is DqStatus.Fail or DqStatus.Warn)
+                .OrderBy(r => r.Status switch { DqStatus.Fail => 0, DqStatus.Warn => 1, DqStatus.Pass => 2, _ => 3 })
+                .ThenBy(r => r.Category)
+                .ThenBy(r => r.Id, StringComparer.Ordinal);
+            var rows = shown.Select(r => new[]
+            {
+                StatusText(r.Status),
+                r.Category.ToString(),
+                r.Description,
+                r.Violating.ToString("N0", CultureInfo.InvariantCulture),
+                r.Total.ToString("N0", CultureInfo.InvariantCulture),
+                r.Status == DqStatus.NotApplicable ? "-" : r.ViolatingPercent.ToString("0.###", CultureInfo.InvariantCulture) + "%",
+                ThresholdText(r),
+            });
+            await Console.Out.WriteLineAsync($"data quality of {report.Source} ({report.SchemaName}){(report.VocabularyLoaded ? string.Empty : ", no vocabulary loaded")}");
+            await Console.Out.WriteAsync(TextTable.Render(["status", "category", "check", "violating", "rows", "share", "threshold"], rows, rightAligned: [3, 4, 5]));
+            await Console.Out.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{report.Results.Count} checks in {report.Duration.TotalSeconds:F1} s: {report.Count(DqStatus.Pass)} pass, {report.Count(DqStatus.Warn)} warn, {report.Count(DqStatus.Fail)} fail, {report.Count(DqStatus.NotApplicable)} not applicable"));
+            if (parseResult.GetValue(json) is { } file)
+            {
+                await using var stream = file.Create();
+                await JsonSerializer.SerializeAsync(stream, report, JsonOptions, cancellationToken);
+                await Console.Out.WriteLineAsync($"report written to {file.FullName}");
+            }
+
+            return report.Passed ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    private static string StatusText(DqStatus status) => status switch
+    {
+        DqStatus.Pass => "PASS",
+        DqStatus.Warn => "WARN",
+        DqStatus.Fail => "FAIL",
+        _ => "N/A",
+    };
+
+    private static string ThresholdText(DqResult result) => result.WarnAbovePercent is { } warn
+        ? string.Create(CultureInfo.InvariantCulture, $"fail >{result.FailAbovePercent}%, warn >{warn}%")
+        : string.Create(CultureInfo.InvariantCulture, $"fail >{result.FailAbovePercent}%");
 
     /// <summary>
     /// Runs a command body with an owner-role data source, turning expected failures into one line on stderr
