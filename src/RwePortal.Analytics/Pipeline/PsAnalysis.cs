@@ -46,6 +46,46 @@ public static class PsAnalysis
     }
 
     /// <summary>
+    /// The same analysis with the propensity model fitted on high-dimensional sparse 0/1 covariates by penalised
+    /// (L1 or L2) logistic regression, λ chosen by cross-validation. Dense covariates of <paramref name="cohort"/>
+    /// (if any) are only used for balance; balance is also reported for every sparse column.
+    /// </summary>
+    public static PsAnalysisOutcome RunPenalized(Cohort cohort, SparseBinaryMatrix covariates, PsAnalysisOptions options, PenalizedOptions penalty)
+    {
+        var invalid = Validate(cohort);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        if (covariates.Rows != cohort.Count)
+        {
+            return PsAnalysisOutcome.Fail("Cohort.Invalid", "The sparse covariates must have one row per person.");
+        }
+
+        var cv = PenalizedLogisticRegression.FitCrossValidated(covariates, cohort.Treatment, penalty);
+        var names = new List<string> { "(Intercept)" };
+        var coefficients = new List<double> { cv.Fit.Intercept };
+        for (var j = 0; j < covariates.Columns; j++)
+        {
+            if (cv.Fit.Coefficients[j] != 0)
+            {
+                names.Add(covariates.Names[j]);
+                coefficients.Add(cv.Fit.Coefficients[j]);
+            }
+        }
+
+        var outcome = Analyse(cohort, options, cv.Fit.Fitted, new PropensitySummary(names, coefficients, 0, 0, cv.Fit.Sweeps));
+        if (outcome.Result is not { } result)
+        {
+            return outcome;
+        }
+
+        var balance = result.Balance.Concat(SparseCovariateBalance.Compute(covariates, cohort.Treatment, result.PersonWeights)).ToList();
+        return PsAnalysisOutcome.Success(result with { Balance = balance, Diagnostics = Diagnose(balance, result.Diagnostics.Equipoise, options) });
+    }
+
+    /// <summary>
     /// Runs everything after the propensity model on given propensity scores (from the dense fit, a penalised
     /// sparse fit, or elsewhere). <paramref name="model"/> carries the coefficients to report.
     /// </summary>
@@ -112,13 +152,7 @@ public static class PsAnalysis
         var common = (double)events / n >= EValue.CommonOutcomeShare;
         var eValue = EValue.FromHazardRatio(efron.Hr, efron.CiLower, efron.CiUpper, common);
 
-        var maxSmd = balance.Count == 0 ? 0 : balance.Max(b => Math.Abs(b.SmdAfter));
-        var diagnostics = new Diagnostics(
-            maxSmd,
-            balance.All(b => Math.Abs(b.SmdAfter) < options.SmdThreshold),
-            equipoise,
-            equipoise >= options.EquipoiseThreshold,
-            [.. balance.Where(b => !(Math.Abs(b.SmdAfter) < options.SmdThreshold)).Select(b => b.Covariate)]);
+        var diagnostics = Diagnose(balance, equipoise, options);
 
         var eventsTreated = 0;
         for (var i = 0; i < n; i++)
@@ -150,6 +184,13 @@ public static class PsAnalysis
             weights);
         return PsAnalysisOutcome.Success(result);
     }
+
+    private static Diagnostics Diagnose(IReadOnlyList<BalanceRow> balance, double equipoise, PsAnalysisOptions options) => new(
+        balance.Count == 0 ? 0 : balance.Max(b => Math.Abs(b.SmdAfter)),
+        balance.All(b => Math.Abs(b.SmdAfter) < options.SmdThreshold),
+        equipoise,
+        equipoise >= options.EquipoiseThreshold,
+        [.. balance.Where(b => !(Math.Abs(b.SmdAfter) < options.SmdThreshold)).Select(b => b.Covariate)]);
 
     /// <summary>Checks the cohort's shape and values; the CLI reports file positions before this runs.</summary>
     public static PsAnalysisOutcome? Validate(Cohort cohort)

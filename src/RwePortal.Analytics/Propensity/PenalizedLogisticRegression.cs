@@ -38,22 +38,29 @@ public sealed record PenalizedOptions
     public double LambdaMinRatio { get; init; } = 1e-3;
 
     /// <summary>Stop the path once the mean held-out deviance has risen this many λ values in a row.</summary>
-    public int StopAfterWorse { get; init; } = 3;
+    public int StopAfterWorse { get; init; } = 2;
 
-    /// <summary>Convergence: max over coordinates of <c>hⱼ·Δβⱼ² / n</c>.</summary>
-    public double Tolerance { get; init; } = 1e-9;
+    /// <summary>Convergence: max over coordinates of <c>hⱼ·Δβⱼ² / n</c> (glmnet's criterion).</summary>
+    public double Tolerance { get; init; } = 1e-8;
 
     public int MaxSweeps { get; init; } = 1000;
 
     public int Seed { get; init; } = 20261124;
 
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Called after each λ of the cross-validation path (for progress output).</summary>
+    public Action<CrossValidationStep>? OnStep { get; init; }
 }
 
+/// <summary>One λ of the cross-validation path: mean held-out deviance and mean number of non-zero coefficients.</summary>
+public sealed record CrossValidationStep(int Index, double Lambda, double MeanDeviance, double MeanNonZero, TimeSpan Elapsed);
+
 /// <summary>
-/// Penalised logistic regression on sparse 0/1 covariates by cyclic coordinate descent (Genkin, Lewis &amp;
-/// Madigan's BBR, the algorithm behind OHDSI Cyclops): one-dimensional Newton steps with a per-coordinate trust
-/// region, the linear predictor updated in place over the column's non-zeros; the intercept is unpenalised.
+/// Penalised logistic regression on sparse 0/1 covariates by cyclic coordinate descent, as OHDSI Cyclops and
+/// glmnet do: outer Newton (IRLS) steps, each solved by coordinate-wise soft-thresholded updates of the
+/// quadratic approximation, the working residual updated in place over the column's non-zeros; the intercept
+/// is unpenalised.
 /// Objective: <c>−loglik/n + λ·Σ|βⱼ|</c> (L1) or <c>−loglik/n + (λ/2)·Σβⱼ²</c> (L2). For L1 only an active set
 /// is swept (non-zeros plus the strong-rule candidates), checked against the KKT conditions over all columns
 /// before a λ counts as solved. λ is chosen by stratified k-fold cross-validation on held-out deviance along a
@@ -125,6 +132,7 @@ public static class PenalizedLogisticRegression
         });
 
         var meanDeviance = new List<double>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var best = 0;
         var worse = 0;
         for (var k = 0; k < lambdas.Length; k++)
@@ -139,6 +147,7 @@ public static class PenalizedLogisticRegression
             });
 
             meanDeviance.Add(deviance.Average());
+            options.OnStep?.Invoke(new CrossValidationStep(k, lambda, meanDeviance[k], states.Average(s => s.NonZero), clock.Elapsed));
             if (meanDeviance[k] < meanDeviance[best])
             {
                 best = k;
@@ -190,14 +199,14 @@ public static class PenalizedLogisticRegression
         private readonly bool[]? _train;
         private readonly PenalizedOptions _options;
         private readonly double[] _beta;
-        private readonly double[] _trust;
         private readonly double[] _eta;
-        private readonly double[] _mu;
+        private readonly double[] _weight;
+        private readonly double[] _residual;
         private readonly bool[] _active;
         private readonly double[] _gradient;
         private readonly int _nTrain;
         private double _intercept;
-        private double _interceptTrust = 1.0;
+        private bool _gradientCurrent;
         private int _sweeps;
 
         public State(SparseBinaryMatrix x, int[] y, bool[]? train, PenalizedOptions options)
@@ -207,10 +216,9 @@ public static class PenalizedLogisticRegression
             _train = train;
             _options = options;
             _beta = new double[x.Columns];
-            _trust = new double[x.Columns];
-            Array.Fill(_trust, 1.0);
             _eta = new double[y.Length];
-            _mu = new double[y.Length];
+            _weight = new double[y.Length];
+            _residual = new double[y.Length];
             _active = new bool[x.Columns];
             _gradient = new double[x.Columns];
             double treated = 0;
@@ -226,23 +234,25 @@ public static class PenalizedLogisticRegression
             var p = treated / _nTrain;
             _intercept = Math.Log(p / (1 - p));
             Array.Fill(_eta, _intercept);
-            Array.Fill(_mu, p);
+            Refresh();
         }
 
         private bool IsTrain(int i) => _train is null || _train[i];
 
+        public int NonZero => _beta.Count(b => b != 0);
+
         /// <summary>Solves at <paramref name="lambda"/>, warm-started from the current coefficients.</summary>
         public void Solve(double lambda, double previousLambda)
         {
-            var l1 = _options.Penalty == Penalty.L1;
             var threshold = lambda * _nTrain;
-            if (!l1)
+            if (_options.Penalty == Penalty.L2)
             {
                 Array.Fill(_active, true);
-                Sweeps(lambda);
+                Newton(lambda);
                 return;
             }
 
+            // Strong rule (Tibshirani et al. 2012): start from the non-zeros and the columns likely to enter.
             ComputeGradient();
             var strong = double.IsNaN(previousLambda) ? threshold : ((2 * lambda) - previousLambda) * _nTrain;
             for (var j = 0; j < _beta.Length; j++)
@@ -252,7 +262,7 @@ public static class PenalizedLogisticRegression
 
             for (var round = 0; round < 100; round++)
             {
-                Sweeps(lambda);
+                Newton(lambda);
                 ComputeGradient();
                 var added = 0;
                 for (var j = 0; j < _beta.Length; j++)
@@ -271,71 +281,72 @@ public static class PenalizedLogisticRegression
             }
         }
 
-        private void Sweeps(double lambda)
+        /// <summary>
+        /// Outer Newton (IRLS) iterations; each minimises the penalised quadratic approximation by coordinate
+        /// descent over the active set, updating the working residual in place (no exponentials in the inner loop).
+        /// </summary>
+        private void Newton(double lambda)
         {
             var penalty = lambda * _nTrain;
             var l1 = _options.Penalty == Penalty.L1;
-            for (var sweep = 0; sweep < _options.MaxSweeps; sweep++)
+            for (var outer = 0; outer < 100; outer++)
             {
-                _sweeps++;
-                var maxChange = UpdateIntercept();
-                for (var j = 0; j < _beta.Length; j++)
+                var outerChange = 0.0;
+                for (var sweep = 0; sweep < _options.MaxSweeps; sweep++)
                 {
-                    if (!_active[j])
+                    _sweeps++;
+                    var maxChange = UpdateIntercept();
+                    for (var j = 0; j < _beta.Length; j++)
                     {
-                        continue;
-                    }
-
-                    var col = _x.Column(j);
-                    double g = 0, h = 0;
-                    foreach (var i in col)
-                    {
-                        if (IsTrain(i))
+                        if (!_active[j])
                         {
-                            var m = _mu[i];
-                            g += m - _y[i];
-                            h += m * (1 - m);
+                            continue;
                         }
-                    }
 
-                    var b = _beta[j];
-                    double target;
-                    if (l1)
-                    {
-                        var z = (h * b) - g;
-                        target = Math.Abs(z) <= penalty ? 0.0 : (z - (Math.Sign(z) * penalty)) / h;
-                    }
-                    else
-                    {
-                        target = ((h * b) - g) / (h + penalty);
-                    }
-
-                    if (h <= 0 && !(l1 && target == 0))
-                    {
-                        continue;
-                    }
-
-                    var delta = Math.Clamp(target - b, -_trust[j], _trust[j]);
-                    _trust[j] = Math.Max(2 * Math.Abs(delta), _trust[j] / 2);
-                    if (delta == 0)
-                    {
-                        continue;
-                    }
-
-                    _beta[j] = b + delta;
-                    foreach (var i in col)
-                    {
-                        _eta[i] += delta;
-                        if (IsTrain(i))
+                        var col = _x.Column(j);
+                        double g = 0, h = 0;
+                        foreach (var i in col)
                         {
-                            _mu[i] = Logistic.Inverse(_eta[i]);
+                            g += _residual[i];
+                            h += _weight[i];
                         }
+
+                        if (h <= 0)
+                        {
+                            continue;
+                        }
+
+                        // g is Σ x(y − μ̃) under the quadratic model: the negative gradient.
+                        var b = _beta[j];
+                        var z = (h * b) + g;
+                        var target = l1
+                            ? (Math.Abs(z) <= penalty ? 0.0 : (z - (Math.Sign(z) * penalty)) / h)
+                            : z / (h + penalty);
+                        var delta = target - b;
+                        if (delta == 0)
+                        {
+                            continue;
+                        }
+
+                        _beta[j] = target;
+                        foreach (var i in col)
+                        {
+                            _eta[i] += delta;
+                            _residual[i] -= _weight[i] * delta;
+                        }
+
+                        maxChange = Math.Max(maxChange, h * delta * delta / _nTrain);
                     }
 
-                    maxChange = Math.Max(maxChange, h * delta * delta / _nTrain);
+                    outerChange = Math.Max(outerChange, maxChange);
+                    if (maxChange < _options.Tolerance)
+                    {
+                        break;
+                    }
                 }
 
-                if (maxChange < _options.Tolerance)
+                Refresh();
+                if (outerChange < _options.Tolerance)
                 {
                     return;
                 }
@@ -347,35 +358,48 @@ public static class PenalizedLogisticRegression
             double g = 0, h = 0;
             for (var i = 0; i < _y.Length; i++)
             {
-                if (IsTrain(i))
-                {
-                    g += _mu[i] - _y[i];
-                    h += _mu[i] * (1 - _mu[i]);
-                }
+                g += _residual[i];
+                h += _weight[i];
             }
 
-            var delta = Math.Clamp(-g / h, -_interceptTrust, _interceptTrust);
-            _interceptTrust = Math.Max(2 * Math.Abs(delta), _interceptTrust / 2);
+            var delta = g / h;
             _intercept += delta;
             for (var i = 0; i < _y.Length; i++)
             {
                 _eta[i] += delta;
-                if (IsTrain(i))
-                {
-                    _mu[i] = Logistic.Inverse(_eta[i]);
-                }
+                _residual[i] -= _weight[i] * delta;
             }
 
             return h * delta * delta / _nTrain;
         }
 
-        /// <summary>∂(−loglik)/∂βⱼ = Σᵢ xᵢⱼ(μᵢ − yᵢ) over training rows, for every column.</summary>
-        private void ComputeGradient()
+        /// <summary>New IRLS weights μ(1−μ) and residuals y − μ at the current linear predictor (zero off the training rows).</summary>
+        private void Refresh()
         {
-            var residual = new double[_y.Length];
             for (var i = 0; i < _y.Length; i++)
             {
-                residual[i] = IsTrain(i) ? _mu[i] - _y[i] : 0.0;
+                if (IsTrain(i))
+                {
+                    var m = Logistic.Inverse(_eta[i]);
+                    _weight[i] = m * (1 - m);
+                    _residual[i] = _y[i] - m;
+                }
+                else
+                {
+                    _weight[i] = 0;
+                    _residual[i] = 0;
+                }
+            }
+
+            _gradientCurrent = false;
+        }
+
+        /// <summary>∂(−loglik)/∂βⱼ = Σᵢ xᵢⱼ(μᵢ − yᵢ) over training rows, for every column (skipped if nothing changed).</summary>
+        private void ComputeGradient()
+        {
+            if (_gradientCurrent)
+            {
+                return;
             }
 
             var columns = _x.Columns;
@@ -389,12 +413,13 @@ public static class PenalizedLogisticRegression
                     double g = 0;
                     foreach (var i in _x.Column(j))
                     {
-                        g += residual[i];
+                        g -= _residual[i];
                     }
 
                     _gradient[j] = g;
                 }
             });
+            _gradientCurrent = true;
         }
 
         /// <summary>Binomial deviance of the rows left out of training.</summary>

@@ -3,12 +3,47 @@ using RwePortal.Cli.Analytics;
 
 namespace RwePortal.Cli.Commands;
 
-/// <summary>The statistics engine's commands: <c>rwe ps-analysis</c>.</summary>
+/// <summary>The statistics engine's commands: <c>rwe ps-analysis</c> and the <c>bench simulate</c>/<c>bench ps</c> benchmarks.</summary>
 internal static class AnalyticsCommands
 {
     public static IEnumerable<Command> Create()
     {
         yield return PsAnalysis();
+        yield return BenchCommand.Create(BenchSubcommands());
+    }
+
+    /// <summary>The analytics benchmarks, for the shared <c>bench</c> parent.</summary>
+    public static IEnumerable<Command> BenchSubcommands()
+    {
+        var replicates = new Option<int>("--replicates") { Description = "Number of synthetic cohorts.", DefaultValueFactory = _ => 200 };
+        var size = new Option<int>("--n") { Description = "Persons per cohort.", DefaultValueFactory = _ => 2000 };
+        var simulate = new Command("simulate", "Simulation study: bias of the log HR and coverage of the robust 95% CI, IPTW (ATE) vs unadjusted, known true HR.");
+        simulate.Options.Add(replicates);
+        simulate.Options.Add(size);
+        simulate.SetAction((parseResult, cancellationToken) =>
+            StatisticsBenchmarks.SimulateAsync(parseResult.GetValue(replicates), parseResult.GetValue(size), Console.Out));
+        yield return simulate;
+
+        var skipDense = new Option<bool>("--skip-dense") { Description = "Skip the dense benchmark (n=100,000, 50 covariates, against R)." };
+        var skipSparse = new Option<bool>("--skip-sparse") { Description = "Skip the sparse benchmark (n=250,000, 20,000 binary covariates, L1 with 10-fold CV)." };
+        var denseN = new Option<int>("--dense-n") { Description = "Persons in the dense benchmark.", DefaultValueFactory = _ => 100_000 };
+        var sparseN = new Option<int>("--sparse-n") { Description = "Persons in the sparse benchmark.", DefaultValueFactory = _ => 250_000 };
+        var sparseP = new Option<int>("--sparse-p") { Description = "Sparse covariates in the sparse benchmark.", DefaultValueFactory = _ => 20_000 };
+        var ps = new Command("ps", "Times the full PS pipeline: dense against R (glm + survfit + coxph, same data, same run) and sparse L1 with cross-validation.");
+        foreach (var option in new Option[] { skipDense, skipSparse, denseN, sparseN, sparseP })
+        {
+            ps.Options.Add(option);
+        }
+
+        ps.SetAction((parseResult, cancellationToken) => StatisticsBenchmarks.PsAsync(
+            !parseResult.GetValue(skipDense),
+            !parseResult.GetValue(skipSparse),
+            parseResult.GetValue(denseN),
+            parseResult.GetValue(sparseN),
+            parseResult.GetValue(sparseP),
+            Console.Out,
+            cancellationToken));
+        yield return ps;
     }
 
     private static Command PsAnalysis()
