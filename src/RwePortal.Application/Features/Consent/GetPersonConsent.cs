@@ -81,29 +81,27 @@ public static class GetPersonConsent
                 request.PersonId,
                 request.AsOf,
                 statuses.Select(s => new PurposeStatus(
-                    s.Purpose, s.Label, s.Status, ToDate(s.EffectiveFrom), ToDate(s.EffectiveTo), s.Consented)).ToList(),
+                    s.Purpose, s.Label, s.Status, s.EffectiveFrom, s.EffectiveTo, s.Consented)).ToList(),
                 history.Select(h => new HistoryEntry(
                     h.ConsentId,
                     h.Purpose,
                     h.Status,
-                    DateOnly.FromDateTime(h.EffectiveFrom),
-                    ToDate(h.EffectiveTo),
+                    h.EffectiveFrom,
+                    h.EffectiveTo,
                     new DateTimeOffset(DateTime.SpecifyKind(h.RecordedAt, DateTimeKind.Utc)),
                     h.RecordedBy,
                     h.Reason)).ToList());
         }
-
-        private static DateOnly? ToDate(DateTime? value) => value is { } date ? DateOnly.FromDateTime(date) : null;
     }
 
-    private sealed record StatusRow(string Purpose, string Label, string Status, DateTime? EffectiveFrom, DateTime? EffectiveTo, bool Consented);
+    private sealed record StatusRow(string Purpose, string Label, string Status, DateOnly? EffectiveFrom, DateOnly? EffectiveTo, bool Consented);
 
     private sealed record HistoryRow(
         long ConsentId,
         string Purpose,
         string Status,
-        DateTime EffectiveFrom,
-        DateTime? EffectiveTo,
+        DateOnly EffectiveFrom,
+        DateOnly? EffectiveTo,
         DateTime RecordedAt,
         string RecordedBy,
         string? Reason);
