@@ -42,8 +42,27 @@ builder.Services.ConfigureApplicationCookie(options =>
     options.SlidingExpiration = true;
     options.ExpireTimeSpan = TimeSpan.FromHours(8);
 });
+builder.Services.Configure<SecurityStampValidatorOptions>(options =>
+{
+    // Each request re-checks the cookie against the account at most a minute after the last check, as the circuits
+    // do: a disabled user, a removed role or a reset second factor ends the cookie too, not only the open page.
+    options.ValidationInterval = TimeSpan.FromMinutes(1);
+
+    // Keep how the session was signed in (amr: pwd or mfa) when the principal is rebuilt; admin pages need mfa.
+    options.OnRefreshingPrincipal = context =>
+    {
+        var method = context.CurrentPrincipal?.FindFirst(RweClaims.AuthenticationMethod);
+        if (method is not null && context.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity identity)
+        {
+            identity.AddClaim(new System.Security.Claims.Claim(method.Type, method.Value));
+        }
+
+        return Task.CompletedTask;
+    };
+});
 builder.Services.AddAuthorizationBuilder()
-    .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+    .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+    .AddPermissionPolicies();
 
 builder.Services.AddApplication(appConnectionString);
 builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();

@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Common;
+using RwePortal.Application.Data;
+using RwePortal.Application.Security;
+
+namespace RwePortal.Application.Features.Users;
+
+/// <summary>
+/// What the user slices share. A person spans tenants, so users and memberships are not row-level secured:
+/// every lookup here goes through a membership of the current tenant, and a user of another tenant is "not found".
+/// </summary>
+internal static class TenantUsers
+{
+    public static Error NotFound() => Error.NotFound("User");
+
+    public static Error NoTenant() => new("Tenant.NotChosen", "Choose a tenant first.");
+
+    public static Error SharedAccount() => new(
+        "User.SharedAccount",
+        "This person's account is also used outside this tenant: remove them from this tenant instead.");
+
+    public static Error Self() => new("User.Self", "You cannot do this to your own account; ask another administrator.");
+
+    /// <summary>The user if they hold a role in <paramref name="tenantId"/>; otherwise null (another tenant's user, or none).</summary>
+    public static Task<ApplicationUser?> FindMemberAsync(AppDbContext db, Guid tenantId, Guid userId, CancellationToken cancellationToken) =>
+        db.Users.Where(u => u.Id == userId && db.TenantMemberships.Any(m => m.UserId == u.Id && m.TenantId == tenantId))
+            .SingleOrDefaultAsync(cancellationToken);
+
+    public static async Task<List<TenantRole>> RolesAsync(AppDbContext db, Guid tenantId, Guid userId, CancellationToken cancellationToken) =>
+        await db.TenantMemberships.AsNoTracking()
+            .Where(m => m.TenantId == tenantId && m.UserId == userId)
+            .Select(m => m.Role)
+            .OrderBy(role => role)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// Whether the account belongs to this tenant only (no role elsewhere, not a platform Admin): only then may this
+    /// tenant's administrator change account-wide things (disable it, reset its second factor).
+    /// </summary>
+    public static async Task<bool> IsConfinedToAsync(AppDbContext db, ApplicationUser user, Guid tenantId, CancellationToken cancellationToken) =>
+        !user.IsPlatformAdmin
+        && !await db.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.TenantId != tenantId, cancellationToken);
+
+    private const string Upper = "ABCDEFGHJKLMNPQRSTUVWXYZ";
+    private const string Lower = "abcdefghijkmnopqrstuvwxyz";
+    private const string Digits = "23456789";
+    private const string Symbols = "!#$%&*+-=?@";
+
+    /// <summary>A random 20-character password meeting Identity's rules (no look-alike characters), shown once.</summary>
+    public static string NewOneTimePassword()
+    {
+        var all = Upper + Lower + Digits + Symbols;
+        var characters = new List<char>
+        {
+            RandomNumberGenerator.GetItems<char>(Upper, 1)[0],
+            RandomNumberGenerator.GetItems<char>(Lower, 1)[0],
+            RandomNumberGenerator.GetItems<char>(Digits, 1)[0],
+            RandomNumberGenerator.GetItems<char>(Symbols, 1)[0],
+        };
+        characters.AddRange(RandomNumberGenerator.GetItems<char>(all, 16));
+        var shuffled = characters.ToArray();
+        RandomNumberGenerator.Shuffle(shuffled.AsSpan());
+        return new string(shuffled);
+    }
+}
