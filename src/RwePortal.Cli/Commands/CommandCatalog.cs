@@ -10,5 +10,6 @@ internal static class CommandCatalog
         foreach (var command in DatabaseCommands.Create()) { yield return command; }
         foreach (var command in WarehouseCommands.Create()) { yield return command; }
         foreach (var command in AnalyticsCommands.Create()) { yield return command; }
+        foreach (var command in GovernanceCommands.Create()) { yield return command; }
     }
 }
