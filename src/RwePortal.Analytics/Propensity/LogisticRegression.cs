@@ -73,11 +73,11 @@ public static class LogisticRegression
         }
 
         var design = DenseMatrix.OfColumnMajor(n, k, storage);
-        var weighted = new DenseMatrix(n, k);
-        var ws = weighted.Values;
+        var ws = new double[n * k];
         var eta = new double[n];
         var mu = new double[n];
         var zw = new double[n];
+        var irlsWeight = new double[n];
         var yd = new double[n];
         for (var i = 0; i < n; i++)
         {
@@ -101,13 +101,20 @@ public static class LogisticRegression
                 var z = eta[i] + ((yd[i] - mu[i]) / muEta);
                 var w = muEta * muEta / variance;
                 zw[i] = w * z;
-                for (var j = 0; j < k; j++)
+                irlsWeight[i] = w;
+            }
+
+            for (var j = 0; j < k; j++)
+            {
+                var src = storage.AsSpan(j * n, n);
+                var dst = ws.AsSpan(j * n, n);
+                for (var i = 0; i < n; i++)
                 {
-                    ws[(j * n) + i] = storage[(j * n) + i] * w;
+                    dst[i] = src[i] * irlsWeight[i];
                 }
             }
 
-            var information = weighted.TransposeThisAndMultiply(design);
+            var information = CrossProduct(ws, storage, n, k);
             var rhs = design.TransposeThisAndMultiply(Vector<double>.Build.Dense(zw));
             beta = Solve(information, rhs);
             var etaVector = design * beta;
@@ -145,6 +152,47 @@ public static class LogisticRegression
         var allNames = new List<string>(k) { "(Intercept)" };
         allNames.AddRange(names);
         return new LogisticFit(allNames, coefficients, mu, dev, Math.Min(iteration, maxIterations), converged);
+    }
+
+    /// <summary>
+    /// <c>Aᵀ·B</c> for column-major n × k matrices where the result is known to be symmetric (A = W·B): only the
+    /// upper triangle is computed, each entry a SIMD dot product, columns in parallel. This is the hot spot of
+    /// IRLS (n·k²/2 multiply–adds per iteration) and several times faster than a general matrix product.
+    /// </summary>
+    private static DenseMatrix CrossProduct(double[] a, double[] b, int n, int k)
+    {
+        var result = new DenseMatrix(k, k);
+        var values = result.Values;
+        Parallel.For(0, k, col =>
+        {
+            var bc = b.AsSpan(col * n, n);
+            for (var row = 0; row <= col; row++)
+            {
+                var dot = Dot(a.AsSpan(row * n, n), bc);
+                values[(col * k) + row] = dot;
+                values[(row * k) + col] = dot;
+            }
+        });
+        return result;
+    }
+
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        var acc = System.Numerics.Vector<double>.Zero;
+        var width = System.Numerics.Vector<double>.Count;
+        var i = 0;
+        for (; i <= x.Length - width; i += width)
+        {
+            acc += new System.Numerics.Vector<double>(x.Slice(i, width)) * new System.Numerics.Vector<double>(y.Slice(i, width));
+        }
+
+        var sum = System.Numerics.Vector.Sum(acc);
+        for (; i < x.Length; i++)
+        {
+            sum += x[i] * y[i];
+        }
+
+        return sum;
     }
 
     private static Vector<double> Solve(Matrix<double> information, Vector<double> rhs)
