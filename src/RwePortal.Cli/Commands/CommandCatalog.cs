@@ -11,5 +11,6 @@ internal static class CommandCatalog
         foreach (var command in WarehouseCommands.Create()) { yield return command; }
         foreach (var command in AnalyticsCommands.Create()) { yield return command; }
         foreach (var command in GovernanceCommands.Create()) { yield return command; }
+        foreach (var command in SyntheticCommands.Create()) { yield return command; }
     }
 }
