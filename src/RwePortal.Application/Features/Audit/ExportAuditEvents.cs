@@ -10,12 +10,13 @@ using RwePortal.Application.Security;
 namespace RwePortal.Application.Features.Audit;
 
 /// <summary>
-/// The filtered audit trail as CSV (UTF-8, RFC 4180), newest first, at most <see cref="MaxRows"/> events. The export
+/// The filtered audit trail as CSV (UTF-8, RFC 4180), newest first, at most <see cref="MaxRows"/> events (the page hands
+/// the file to the browser as a data: link, so it stays small; narrow the filter for more). The export
 /// is itself recorded as an Export event with its filter and row count.
 /// </summary>
 public static class ExportAuditEvents
 {
-    public const int MaxRows = 100_000;
+    public const int MaxRows = 20_000;
 
     [RequiresPermission(Permission.ViewAudit)]
     public sealed record Query(AuditEventFilter Filter) : IRequest<Result<Response>>;

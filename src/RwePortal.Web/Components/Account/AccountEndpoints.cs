@@ -13,9 +13,12 @@ internal static class AccountEndpoints
         var account = endpoints.MapGroup("/Account");
 
         account.MapPost("/Logout", async (
+            HttpContext context,
             [FromServices] SignInManager<ApplicationUser> signInManager,
+            [FromServices] RwePortal.Application.Audit.IAuditTrail auditTrail,
             [FromForm] string? returnUrl) =>
         {
+            await auditTrail.RecordSignOutAsync(context.User);
             await signInManager.SignOutAsync();
             return TypedResults.LocalRedirect($"~/{returnUrl}");
         }).AllowAnonymous();
