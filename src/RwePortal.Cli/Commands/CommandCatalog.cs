@@ -12,5 +12,6 @@ internal static class CommandCatalog
         foreach (var command in AnalyticsCommands.Create()) { yield return command; }
         foreach (var command in GovernanceCommands.Create()) { yield return command; }
         foreach (var command in SyntheticCommands.Create()) { yield return command; }
+        foreach (var command in IngestCommands.Create()) { yield return command; }
     }
 }

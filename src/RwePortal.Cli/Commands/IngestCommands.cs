@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using RwePortal.Warehouse.Ingest;
+
+namespace RwePortal.Cli.Commands;
+
+/// <summary>
+/// <c>rwe ingest-vcf</c> and <c>rwe ingest-wearable</c>: real-format genomic and wearable files into a data source.
+/// A file with bad rows is rejected as a whole: every problem is printed with its line number and nothing is written.
+/// </summary>
+internal static class IngestCommands
+{
+    public static IEnumerable<Command> Create()
+    {
+        yield return IngestVcf();
+        yield return IngestWearable();
+    }
+
+    private static Command IngestVcf()
+    {
+        var source = new Option<string>("--source") { Description = "Data source whose persons the samples are (matched on person_source_value).", Required = true };
+        var sampleDate = new Option<string?>("--sample-date") { Description = "Sample date (yyyy-MM-dd); default: the file's ##fileDate, else today." };
+        var file = new Argument<string>("FILE") { Description = "VCF 4.x file, one or many sample columns." };
+        var command = new Command("ingest-vcf", "Load a VCF into variant_occurrence: GT gives zygosity; GENE/GENEINFO, HGVSC, HGVSP, CLNSIG or ANN give annotations.");
+        command.Options.Add(source);
+        command.Options.Add(sampleDate);
+        command.Arguments.Add(file);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            DateOnly? date = null;
+            if (parseResult.GetValue(sampleDate) is { } text)
+            {
+                if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+                {
+                    await Console.Error.WriteLineAsync($"rwe: --sample-date '{text}' is not a date (yyyy-MM-dd)");
+                    return 1;
+                }
+
+                date = parsed;
+            }
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var result = await VcfIngester.IngestAsync(connection, parseResult.GetValue(source)!, parseResult.GetValue(file)!, date, cancellationToken);
+            await Console.Out.WriteLineAsync(
+                $"loaded {result.Variants} variant(s) of {result.Samples} sample(s) from {result.Sites} site(s), sample date {result.SampleDate:yyyy-MM-dd}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command IngestWearable()
+    {
+        var source = new Option<string>("--source") { Description = "Data source whose persons the Ids are (matched on person_source_value).", Required = true };
+        var daily = new Option<string>("--daily") { Description = "Daily activity CSV: Id,ActivityDate,TotalSteps,... (Fitbit dailyActivity export).", Required = true };
+        var heartRate = new Option<string?>("--heartrate") { Description = "Heart rate CSV: Id,Time,Value (Fitbit heartrate_seconds export), averaged per hour." };
+        var device = new Option<string>("--device") { Description = "Device name stored with the rows.", DefaultValueFactory = _ => "fitbit" };
+        var command = new Command("ingest-wearable", "Load a Fitbit-style export into wearable_daily (and wearable_hourly with --heartrate).");
+        command.Options.Add(source);
+        command.Options.Add(daily);
+        command.Options.Add(heartRate);
+        command.Options.Add(device);
+        command.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var result = await WearableIngester.IngestAsync(
+                connection,
+                parseResult.GetValue(source)!,
+                parseResult.GetValue(daily)!,
+                parseResult.GetValue(heartRate),
+                parseResult.GetValue(device)!,
+                cancellationToken);
+            await Console.Out.WriteLineAsync(
+                $"loaded {result.DailyRows} daily row(s) and {result.HourlyRows} hourly row(s) ({result.HeartRateReadings} heart rate readings) for {result.Persons} person(s)");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Func<Npgsql.NpgsqlDataSource, Task<int>> body)
+    {
+        try
+        {
+            return await SyntheticCommands.RunAsync(body);
+        }
+        catch (IngestValidationException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 1;
+        }
+    }
+}
