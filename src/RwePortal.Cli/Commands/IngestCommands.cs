@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Compression;
 using RwePortal.Warehouse.Ingest;
 
 namespace RwePortal.Cli.Commands;
@@ -7,6 +9,7 @@ namespace RwePortal.Cli.Commands;
 /// <summary>
 /// <c>rwe ingest-vcf</c> and <c>rwe ingest-wearable</c>: real-format genomic and wearable files into a data source.
 /// A file with bad rows is rejected as a whole: every problem is printed with its line number and nothing is written.
+/// <c>rwe unpack</c> extracts the compressed sample exports the demo loads.
 /// </summary>
 internal static class IngestCommands
 {
@@ -14,6 +17,48 @@ internal static class IngestCommands
     {
         yield return IngestVcf();
         yield return IngestWearable();
+        yield return Unpack();
+    }
+
+    /// <summary>`rwe unpack`: extracts a .tar, .tar.gz or .tar.br archive (sample exports ship compressed; no brotli tool needed).</summary>
+    private static Command Unpack()
+    {
+        var archive = new Argument<FileInfo>("ARCHIVE") { Description = "A .tar, .tar.gz/.tgz or .tar.br file." };
+        var target = new Option<DirectoryInfo>("--to") { Description = "Folder to extract into (created if missing).", Required = true };
+        var command = new Command("unpack", "Extract a .tar, .tar.gz or .tar.br archive, e.g. a sample OMOP export before `rwe load-omop`.");
+        command.Arguments.Add(archive);
+        command.Options.Add(target);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var file = parseResult.GetValue(archive)!;
+            var folder = parseResult.GetValue(target)!;
+            if (!file.Exists)
+            {
+                await Console.Error.WriteLineAsync($"rwe: file '{file.FullName}' does not exist");
+                return 1;
+            }
+
+            folder.Create();
+            await using var input = file.OpenRead();
+            await using Stream tar = file.Name.EndsWith(".br", StringComparison.OrdinalIgnoreCase)
+                ? new BrotliStream(input, CompressionMode.Decompress)
+                : file.Name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) || file.Name.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)
+                    ? new GZipStream(input, CompressionMode.Decompress)
+                    : input;
+            try
+            {
+                await TarFile.ExtractToDirectoryAsync(tar, folder.FullName, overwriteFiles: true, cancellationToken);
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
+            {
+                await Console.Error.WriteLineAsync($"rwe: cannot extract {file.Name}: {e.Message}");
+                return 1;
+            }
+
+            await Console.Out.WriteLineAsync($"extracted {file.Name} into {folder.FullName}");
+            return 0;
+        });
+        return command;
     }
 
     private static Command IngestVcf()
