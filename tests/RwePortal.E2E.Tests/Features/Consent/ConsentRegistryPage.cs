@@ -1,0 +1,50 @@
+using Microsoft.Playwright;
+
+namespace RwePortal.E2E.Tests.Features.Consent;
+
+/// <summary>The consent registry page (admin/consent), by its stable test ids.</summary>
+public sealed class ConsentRegistryPage(IPage page)
+{
+    public async Task OpenAsync()
+    {
+        await page.GotoAsync("/admin/consent");
+        await page.GetByTestId("consent-summary").WaitForAsync();
+    }
+
+    public ILocator Source => page.GetByTestId("consent-source");
+
+    /// <summary>The input of a MudBlazor field, whether the test id landed on the input or on its wrapper.</summary>
+    private ILocator Field(string testId, string tag) =>
+        page.Locator($"{tag}[data-testid={testId}], [data-testid={testId}] {tag}").First;
+
+    public ILocator ConsentedCount(string purpose) => page.GetByTestId($"consent-count-{purpose}");
+
+    public ILocator PersonStatus(string purpose) => page.GetByTestId($"person-status-{purpose}");
+
+    public ILocator HistoryRows => page.GetByTestId("person-history-row");
+
+    public async Task SetAsOfAsync(string day)
+    {
+        await Field("consent-as-of", "input").FillAsync(day);
+        await Field("consent-as-of", "input").PressAsync("Tab");
+    }
+
+    public async Task LookUpAsync(long personId)
+    {
+        await Field("consent-person-id", "input").FillAsync(personId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Field("consent-person-id", "input").PressAsync("Tab");
+        await page.GetByTestId("consent-look-up").ClickAsync();
+        await page.GetByTestId("consent-person-status").WaitForAsync();
+    }
+
+    /// <summary>Withdraws the purpose preselected in the change form (the first active one) from a day, with a reason.</summary>
+    public async Task WithdrawAsync(string effectiveFrom, string reason)
+    {
+        await page.GetByTestId("consent-change-withdraw").ClickAsync();
+        await Field("consent-change-from", "input").FillAsync(effectiveFrom);
+        await Field("consent-change-from", "input").PressAsync("Tab");
+        await Field("consent-change-reason", "textarea").FillAsync(reason);
+        await Field("consent-change-reason", "textarea").PressAsync("Tab");
+        await page.GetByTestId("consent-change-save").ClickAsync();
+    }
+}
