@@ -48,6 +48,7 @@ public sealed class PersonGenerator(long seed)
         private readonly List<(DateOnly Start, DateOnly End, long Id)> _coverage = [];
         private readonly List<Course> _courses = [];
         private readonly int _measurementStart = batch.Measurements.Count;
+        private readonly int _visitStart = batch.Visits.Count;
         private int _visitSeq;
         private int _conditionSeq;
         private int _drugSeq;
@@ -421,6 +422,15 @@ public sealed class PersonGenerator(long seed)
             if (_death is { } death)
             {
                 batch.Deaths.Add(new DeathRow(personId, death, C.TypeEhr, _rng.Bernoulli(0.45) ? C.HeartFailure : 0));
+            }
+
+            // A stay that began before the end of follow-up was known (the diagnostic admission) ends with it at the latest.
+            for (var i = _visitStart; i < batch.Visits.Count; i++)
+            {
+                if (batch.Visits[i].End > _followUpEnd)
+                {
+                    batch.Visits[i] = batch.Visits[i] with { End = _followUpEnd };
+                }
             }
         }
 

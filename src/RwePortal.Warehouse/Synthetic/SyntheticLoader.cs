@@ -84,6 +84,11 @@ public static class SyntheticLoader
             throw new WarehouseException($"--persons must be between 1 and {PersonGenerator.MaxPersonId:N0}");
         }
 
+        if (options.BatchSize < 1)
+        {
+            throw new WarehouseException("--batch-size must be at least 1");
+        }
+
         var schema = SchemaName.ForSource(sourceName);
         var total = Stopwatch.StartNew();
         if (connection.State != System.Data.ConnectionState.Open)

@@ -149,6 +149,26 @@ public sealed class SyntheticWarehouseTests(SyntheticWarehouseFixture fixture)
         Assert.True(hrBefore > hrEarlier + 4, $"resting HR in the last week {hrBefore:F1} vs earlier {hrEarlier:F1}");
     }
 
+    [Theory]
+    [InlineData("visit_occurrence", "visit_start_date", "visit_end_date")]
+    [InlineData("condition_occurrence", "condition_start_date", "condition_start_date")]
+    [InlineData("drug_exposure", "drug_exposure_start_date", "drug_exposure_start_date")]
+    [InlineData("measurement", "measurement_date", "measurement_date")]
+    [InlineData("observation", "observation_date", "observation_date")]
+    [InlineData("wearable_daily", "measurement_date", "measurement_date")]
+    [InlineData("death", "death_date", "death_date")]
+    public async Task Events_lie_within_the_persons_observation_period(string table, string start, string end)
+    {
+        await using var connection = await fixture.DataSource.OpenConnectionAsync();
+        var outside = await connection.ExecuteScalarAsync<long>(
+            $"""
+            SELECT count(*) FROM cdm_syn.{table} t JOIN cdm_syn.observation_period o ON o.person_id = t.person_id
+            WHERE t.{start} < o.observation_period_start_date OR t.{end} > o.observation_period_end_date
+            """);
+
+        Assert.Equal(0, outside);
+    }
+
     [Fact]
     public async Task The_load_is_recorded_in_the_registry_with_row_counts()
     {
