@@ -2,8 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using RwePortal.Application;
 using RwePortal.Application.Data;
+using RwePortal.Application.Security;
+using RwePortal.Application.Tenancy;
 using RwePortal.Testing;
 
 namespace RwePortal.E2E.Tests.Infrastructure;
@@ -81,6 +87,28 @@ public sealed class PortalFixture : IAsyncLifetime
         });
         context.SetDefaultTimeout(20_000);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>Creates an account with the demo password and roles in a demo tenant, straight in the database (arrangement, not under test).</summary>
+    public async Task CreateUserAsync(string email, string tenantSlug, params TenantRole[] roles)
+    {
+        var services = new ServiceCollection().AddLogging().AddApplication(_database.OwnerConnectionString);
+        services.AddRweIdentityCore();
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        var contexts = scope.ServiceProvider.GetRequiredService<IDbContextFactory<AppDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync();
+        var tenantId = await db.Tenants.Where(t => t.Slug == tenantSlug).Select(t => t.Id).SingleAsync();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = new ApplicationUser { UserName = email, Email = email, DisplayName = email.Split('@')[0], CurrentTenantId = tenantId };
+        var result = await users.CreateAsync(user, DemoSeeder.Password);
+        if (!result.Succeeded)
+        {
+            throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
+        }
+
+        db.TenantMemberships.AddRange(roles.Select(role => new TenantMembership { TenantId = tenantId, UserId = user.Id, Role = role }));
+        await db.SaveChangesAsync();
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

@@ -14,4 +14,12 @@ public sealed class HomePage(IPage page)
     public ILocator NextSteps => page.GetByTestId("next-step");
 
     public ILocator AdminNavigation => page.GetByTestId("nav-group-admin");
+
+    /// <summary>The current tenant shown as a chip (users of one tenant).</summary>
+    public ILocator TenantChip => page.GetByTestId("tenant-current");
+
+    /// <summary>The tenant menu (users of several tenants, platform Admins).</summary>
+    public ILocator TenantSwitcher => page.GetByTestId("tenant-switcher");
+
+    public ILocator TenantOptions => page.Locator("[data-testid^=tenant-option-]");
 }
