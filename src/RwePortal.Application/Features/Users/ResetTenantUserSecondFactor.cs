@@ -28,37 +28,14 @@ public static class ResetTenantUserSecondFactor
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
-            var admin = await currentUser.GetAsync(cancellationToken);
-            if (admin.TenantId is not { } tenantId)
+            var found = await TenantUsers.FindConfinedAccountAsync(
+                await currentUser.GetAsync(cancellationToken), contexts, users, request.UserId, cancellationToken);
+            if (found.Error is { } error)
             {
-                return TenantUsers.NoTenant();
+                return error;
             }
 
-            await using (var db = await contexts.CreateAsync(cancellationToken))
-            {
-                var member = await TenantUsers.FindMemberAsync(db, tenantId, request.UserId, cancellationToken);
-                if (member is null)
-                {
-                    return TenantUsers.NotFound();
-                }
-
-                if (request.UserId == admin.UserId)
-                {
-                    return TenantUsers.Self();
-                }
-
-                if (!await TenantUsers.IsConfinedToAsync(db, member, tenantId, cancellationToken))
-                {
-                    return TenantUsers.SharedAccount();
-                }
-            }
-
-            var user = await users.FindByIdAsync(request.UserId.ToString());
-            if (user is null)
-            {
-                return TenantUsers.NotFound();
-            }
-
+            var user = found.Value!;
             // Both change the security stamp, which ends the open sessions.
             var reset = await users.ResetAuthenticatorKeyAsync(user);
             var disabled = reset.Succeeded ? await users.SetTwoFactorEnabledAsync(user, false) : reset;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
@@ -41,6 +42,42 @@ internal static class TenantUsers
     public static async Task<bool> IsConfinedToAsync(AppDbContext db, ApplicationUser user, Guid tenantId, CancellationToken cancellationToken) =>
         !user.IsPlatformAdmin
         && !await db.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.TenantId != tenantId, cancellationToken);
+
+    /// <summary>
+    /// The account an administrator of the current tenant may change account-wide (disable it, reset its second
+    /// factor): a member of this tenant, not the administrator, and used in no other tenant. Checked in that order,
+    /// so another tenant's user answers "not found".
+    /// </summary>
+    public static async Task<Result<ApplicationUser>> FindConfinedAccountAsync(
+        UserContext admin, TenantDbContextFactory contexts, UserManager<ApplicationUser> users, Guid userId, CancellationToken cancellationToken)
+    {
+        if (admin.TenantId is not { } tenantId)
+        {
+            return NoTenant();
+        }
+
+        await using (var db = await contexts.CreateAsync(cancellationToken))
+        {
+            var member = await FindMemberAsync(db, tenantId, userId, cancellationToken);
+            if (member is null)
+            {
+                return NotFound();
+            }
+
+            if (userId == admin.UserId)
+            {
+                return Self();
+            }
+
+            if (!await IsConfinedToAsync(db, member, tenantId, cancellationToken))
+            {
+                return SharedAccount();
+            }
+        }
+
+        var user = await users.FindByIdAsync(userId.ToString());
+        return user is null ? NotFound() : user;
+    }
 
     private const string Upper = "ABCDEFGHJKLMNPQRSTUVWXYZ";
     private const string Lower = "abcdefghijkmnopqrstuvwxyz";
