@@ -14,6 +14,7 @@ public static class GovernanceRegistration
         services.AddScoped<IAuditTrail, AuditTrail>();
         services.AddScoped<IPermissionDeniedListener, AuditPermissionDeniedListener>();
         services.AddScoped<ConsentImporter>();
+        services.AddScoped<ConsentSourceAccess>();
         return services;
     }
 }

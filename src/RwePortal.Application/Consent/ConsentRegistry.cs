@@ -40,15 +40,6 @@ internal static class ConsentRegistry
         return rows.ToList();
     }
 
-    public static async Task<IReadOnlyList<string>> SourcesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        var rows = await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT name FROM app.data_sources ORDER BY name",
-            commandTimeout: Timeout,
-            cancellationToken: cancellationToken));
-        return rows.ToList();
-    }
-
     public static async Task<bool> SourceExistsAsync(NpgsqlConnection connection, string source, CancellationToken cancellationToken) =>
         await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM app.data_sources WHERE name = @source)",

@@ -80,6 +80,32 @@ public sealed class DemoSeeder(
 
         var admin = await EnsureUserAsync(PlatformAdminEmail, "Platform Admin", isPlatformAdmin: true, firstTenantId);
         await EnableDemoAuthenticatorAsync(admin, cancellationToken);
+        await GrantRegisteredSourcesAsync(admin.Id, cancellationToken);
+    }
+
+    /// <summary>Grants every registered data source to each demo tenant for every purpose (the demo's warehouse is shared).</summary>
+    private async Task GrantRegisteredSourcesAsync(Guid grantedBy, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.BindTo(TenantScope.AllTenants);
+        var slugs = Tenants.Select(t => t.Slug).ToList();
+        var tenantIds = await db.Tenants.Where(t => slugs.Contains(t.Slug)).Select(t => t.Id).ToListAsync(cancellationToken);
+        var sourceIds = await db.DataSources.Select(s => s.Id).ToListAsync(cancellationToken);
+        foreach (var tenantId in tenantIds)
+        {
+            foreach (var sourceId in sourceIds)
+            {
+                if (!await db.DataSourceGrants.AnyAsync(g => g.TenantId == tenantId && g.DataSourceId == sourceId, cancellationToken))
+                {
+                    db.DataSourceGrants.Add(new TenantDataSourceGrant
+                    {
+                        TenantId = tenantId, DataSourceId = sourceId, Purposes = [.. DataPurposes.All], GrantedBy = grantedBy,
+                    });
+                }
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private async Task EnableDemoAuthenticatorAsync(ApplicationUser user, CancellationToken cancellationToken)

@@ -20,6 +20,24 @@ internal static class ConsentTestSources
             new { persons });
     }
 
+    /// <summary>Grants <paramref name="source"/> to a demo tenant for every purpose, as a platform Admin's grant would.</summary>
+    public static async Task GrantAsync(string ownerConnectionString, string source, string tenantSlug)
+    {
+        await using var connection = new NpgsqlConnection(ownerConnectionString);
+        await connection.OpenAsync();
+        // Row-level security is forced on grants, for the owner too: say that this is cross-tenant work.
+        await connection.ExecuteAsync("SELECT set_config('rwe.cross_tenant', 'on', false)");
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO app.tenant_data_source_grants (id, tenant_id, data_source_id, purposes, granted_at, granted_by)
+            SELECT gen_random_uuid(), t.id, s.id, ARRAY['research','genomic_research','wearable_research','commercial_research','recontact'],
+                   now(), gen_random_uuid()
+            FROM app.tenants t, app.data_sources s
+            WHERE t.slug = @tenantSlug AND s.name = @source
+            """,
+            new { source, tenantSlug });
+    }
+
     public static async Task AddConsentAsync(
         string ownerConnectionString,
         string source,

@@ -38,12 +38,12 @@ public static class GetPersonConsent
         }
     }
 
-    internal sealed class Handler(AppSqlConnections connections) : IRequestHandler<Query, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ConsentSourceAccess access) : IRequestHandler<Query, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
             await using var connection = await connections.OpenAsync(cancellationToken);
-            if (!await ConsentRegistry.SourceExistsAsync(connection, request.Source, cancellationToken))
+            if (!await access.AllowsAsync(request.Source, cancellationToken))
             {
                 return Error.NotFound("DataSource");
             }

@@ -33,10 +33,15 @@ public static class ImportConsent
         }
     }
 
-    internal sealed class Handler(ConsentImporter importer, ICurrentUser currentUser) : IRequestHandler<Command, Result<ConsentImportResult>>
+    internal sealed class Handler(ConsentImporter importer, ICurrentUser currentUser, ConsentSourceAccess access) : IRequestHandler<Command, Result<ConsentImportResult>>
     {
         public async Task<Result<ConsentImportResult>> Handle(Command request, CancellationToken cancellationToken)
         {
+            if (!await access.AllowsAsync(request.Source, cancellationToken))
+            {
+                return Error.NotFound("DataSource");
+            }
+
             var user = await currentUser.GetAsync(cancellationToken);
             using var stream = new MemoryStream(request.Content.ToArray(), writable: false);
             return await importer.ImportAsync(request.Source, stream, request.FileName, AuditActor.From(user), user.Email, cancellationToken);

@@ -17,12 +17,12 @@ public static class ListConsentSources
 
     public sealed class Validator : AbstractValidator<Query>;
 
-    internal sealed class Handler(AppSqlConnections connections) : IRequestHandler<Query, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ConsentSourceAccess access) : IRequestHandler<Query, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
             await using var connection = await connections.OpenAsync(cancellationToken);
-            var sources = await ConsentRegistry.SourcesAsync(connection, cancellationToken);
+            var sources = await access.ListAsync(cancellationToken);
             var purposes = await ConsentRegistry.PurposesAsync(connection, cancellationToken);
             return new Response(sources, purposes);
         }

@@ -44,13 +44,13 @@ public static class RecordConsent
         }
     }
 
-    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser, ConsentSourceAccess access) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
             var user = await currentUser.GetAsync(cancellationToken);
             await using var connection = await connections.OpenAsync(cancellationToken);
-            if (!await ConsentRegistry.SourceExistsAsync(connection, request.Source, cancellationToken))
+            if (!await access.AllowsAsync(request.Source, cancellationToken))
             {
                 return Error.NotFound("DataSource");
             }

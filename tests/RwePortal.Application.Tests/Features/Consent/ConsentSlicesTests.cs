@@ -14,6 +14,7 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await ConsentTestSources.CreateAsync(fixture.Database.OwnerConnectionString, _source, 20);
+        await ConsentTestSources.GrantAsync(fixture.Database.OwnerConnectionString, _source, "acme");
         for (var person = 1; person <= 15; person++)
         {
             await ConsentTestSources.AddConsentAsync(fixture.Database.OwnerConnectionString, _source, person, "research", "granted", "2024-01-01");
@@ -85,5 +86,22 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
         var result = await fixture.SendAsync(new GetConsentSummary.Query(_source, new DateOnly(2024, 1, 1)));
 
         Assert.Equal("Auth.Forbidden", result.Error?.Code);
+    }
+
+    [Fact]
+    public async Task Another_tenants_admin_finds_no_source_that_was_not_granted_to_their_tenant()
+    {
+        await fixture.SignInAsAsync("tenantadmin@northwind.test");
+
+        var sources = (await fixture.SendAsync(new ListConsentSources.Query())).Unwrap().Sources;
+        var summary = await fixture.SendAsync(new GetConsentSummary.Query(_source, new DateOnly(2024, 2, 1)));
+        var change = await fixture.SendAsync(new RecordConsent.Command(_source, 3, "research", "withdrawn", new DateOnly(2024, 6, 1), null, "x"));
+        var upload = await fixture.SendAsync(new ImportConsent.Command(
+            _source, "good.csv", Encoding.UTF8.GetBytes("person_id,purpose,status,effective_from\n1,recontact,granted,2024-01-01\n")));
+
+        Assert.DoesNotContain(_source, sources);
+        Assert.Equal("DataSource.NotFound", summary.Error?.Code);
+        Assert.Equal("DataSource.NotFound", change.Error?.Code);
+        Assert.Equal("DataSource.NotFound", upload.Error?.Code);
     }
 }

@@ -32,6 +32,11 @@ public sealed class ConsentWithdrawalTests(PortalFixture portal) : IAsyncLifetim
             SELECT g, 8532, 1970, 0, 0, 'E2E' || g FROM generate_series(1, @persons) g;
             INSERT INTO gov.consent (source, person_id, purpose, status, effective_from, recorded_by)
             SELECT @source, g, 'research', 'granted', DATE '2024-01-01', 'e2e setup' FROM generate_series(1, @persons) g;
+            -- Acme may use the source (grants are row-level secured for the owner too: this is cross-tenant work).
+            SELECT set_config('rwe.cross_tenant', 'on', false);
+            INSERT INTO app.tenant_data_source_grants (id, tenant_id, data_source_id, purposes, granted_at, granted_by)
+            SELECT gen_random_uuid(), t.id, s.id, ARRAY['research'], now(), gen_random_uuid()
+            FROM app.tenants t, app.data_sources s WHERE t.slug = 'acme' AND s.name = @source;
             """,
             new { persons = Persons, source = Source });
     }
