@@ -95,6 +95,37 @@ public sealed class SignInTests(PortalFixture portal)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task An_admin_sign_in_records_the_password_step_and_the_second_factor_in_the_audit_trail()
+    {
+        var page = await portal.NewPageAsync();
+        var login = new LoginPage(page);
+        await login.OpenAsync();
+
+        await login.SignInAsync(DemoSeeder.PlatformAdminEmail, DemoSeeder.Password);
+        await Expect(new HomePage(page).Title).ToBeVisibleAsync();
+
+        await using var connection = new Npgsql.NpgsqlConnection(portal.Database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(
+            """
+            SELECT outcome FROM app.audit_event
+            WHERE user_email = @email AND event_type = 'SignIn' ORDER BY id DESC LIMIT 2
+            """, connection);
+        command.Parameters.AddWithValue("email", DemoSeeder.PlatformAdminEmail);
+        var outcomes = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                outcomes.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(["Success", "SecondFactorRequired"], outcomes);
+        await page.Context.CloseAsync();
+    }
+
     private async Task CreateUserAsync(string email)
     {
         var services = new ServiceCollection().AddLogging().AddApplication(portal.Database.OwnerConnectionString);
