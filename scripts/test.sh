@@ -36,13 +36,15 @@ for project in Analytics Warehouse Application Web E2E; do
     dotnet test "$path" -c "$CONFIGURATION" --no-build --nologo \
         --logger "console;verbosity=normal" --logger "trx;LogFileName=$project.trx" \
         --results-directory "$RESULTS/$project" 2>&1 | tee "$log" |
-        grep -E '^\s*Failed |Error Message|^\s*(Total tests|Passed|Failed|Skipped):' || true
+        grep -E '^\s*Failed |Error Message|^\s*(Total tests|Passed|Failed|Skipped):'
+    # No "|| true" here: with pipefail it would run and reset PIPESTATUS, hiding dotnet test's exit code.
     rc=${PIPESTATUS[0]}
     counters=$(grep -o '<Counters [^>]*>' "$RESULTS/$project/$project.trx" 2>/dev/null | head -n 1)
     if [ -n "$counters" ]; then
         count() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
         p=$(count passed) f=$(count failed) total=$(count total) executed=$(count executed)
         passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + total - executed))
+        [ "$f" -eq 0 ] || rc=1
     elif [ "$rc" -ne 0 ]; then
         failed=$((failed + 1))
     fi

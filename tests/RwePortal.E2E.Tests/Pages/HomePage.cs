@@ -22,4 +22,8 @@ public sealed class HomePage(IPage page)
     public ILocator TenantSwitcher => page.GetByTestId("tenant-switcher");
 
     public ILocator TenantOptions => page.Locator("[data-testid^=tenant-option-]");
+
+    /// <summary>Waits until the circuit runs the shell, so that clicks on its buttons are handled.</summary>
+    public Task WaitUntilInteractiveAsync() =>
+        Assertions.Expect(page.GetByTestId("layout")).ToHaveAttributeAsync("data-interactive", "true");
 }

@@ -9,6 +9,7 @@ public sealed class ConsentRegistryPage(IPage page)
     {
         await page.GotoAsync("/admin/consent");
         await page.GetByTestId("consent-summary").WaitForAsync();
+        await Assertions.Expect(page.GetByTestId("consent-title")).ToHaveAttributeAsync("data-interactive", "true");
     }
 
     public ILocator Source => page.GetByTestId("consent-source");

@@ -17,6 +17,7 @@ public sealed class TenantSwitcherTests(PortalFixture portal)
         await login.SignInAsync(DemoSeeder.PlatformAdminEmail, DemoSeeder.Password);
         var home = new HomePage(page);
         await Expect(home.Tenant).ToHaveTextAsync("Acme Pharma");
+        await home.WaitUntilInteractiveAsync();
 
         await page.GetByTestId("tenant-switcher").ClickAsync();
         await page.GetByTestId("tenant-option-Northwind Hospital").ClickAsync();

@@ -15,7 +15,9 @@ public sealed class ThemeTests(PortalFixture portal)
         var login = new LoginPage(page);
         await login.OpenAsync();
         await login.SignInAsync(DemoSeeder.Email(DemoSeeder.Tenants[0], RwePortal.Application.Security.TenantRole.Analyst), DemoSeeder.Password);
-        await Expect(new HomePage(page).Title).ToBeVisibleAsync();
+        var home = new HomePage(page);
+        await Expect(home.Title).ToBeVisibleAsync();
+        await home.WaitUntilInteractiveAsync();
         var light = await BackgroundOf(page);
 
         await page.GetByTestId("theme-toggle").ClickAsync();
