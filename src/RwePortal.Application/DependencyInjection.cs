@@ -1,8 +1,10 @@
 using FluentValidation;
 using MediatR;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using RwePortal.Application.Data;
 using RwePortal.Application.Pipeline;
+using RwePortal.Application.Security;
 
 namespace RwePortal.Application;
 
@@ -10,15 +12,34 @@ public static class DependencyInjection
 {
     /// <summary>
     /// Registers the mediator, the slices, their validators and the pipeline (in this order: logging →
-    /// authorization → validation), and the app database. The host supplies <see cref="Security.ICurrentUser"/>.
+    /// authorization → validation), and the app database. The host supplies an <see cref="IUserContextSource"/>.
     /// </summary>
     public static IServiceCollection AddApplication(this IServiceCollection services, string appConnectionString)
     {
         services.AddDbContextFactory<AppDbContext>(options => AppDatabase.Configure(options, appConnectionString));
+
+        // The context Identity's stores use. Inside a request's scope it is bound to the request's tenant, so a handler
+        // that changes accounts and tenant rows does both in one context, one connection and one transaction.
+        services.AddScoped(provider =>
+        {
+            var context = provider.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext();
+            if (provider.GetRequiredService<CurrentUser>().Bound?.TenantId is { } tenantId)
+            {
+                context.BindTo(TenantScope.For(tenantId));
+            }
+
+            return context;
+        });
         services.AddScoped<TenantDbContextFactory>();
 
+        // Who a scope works for: bound per request by the mediator, per job by a worker; else the host's source.
+        services.AddScoped<CurrentUser>();
+        services.AddScoped<ICurrentUser>(provider => provider.GetRequiredService<CurrentUser>());
+
+        // Callers get the scoped mediator: every request runs in a DI scope of its own (a circuit's scope lives for hours).
         services.AddScoped<ServiceFactory>(provider => provider.GetService!);
-        services.AddScoped<IMediator, Mediator>();
+        services.AddScoped<Mediator>();
+        services.AddScoped<IMediator, ScopedMediator>();
         Audit.GovernanceRegistration.AddGovernance(services, appConnectionString);
 
         // The pipeline, outermost first: MediatR 5 runs behaviours in registration order.

@@ -24,7 +24,7 @@ builder.Services.AddHttpContextAccessor();
 builder.Services.AddCascadingAuthenticationState();
 builder.Services.AddScoped<IdentityRedirectManager>();
 builder.Services.AddScoped<AuthenticationStateProvider, IdentityRevalidatingAuthenticationStateProvider>();
-builder.Services.AddScoped<ICurrentUser, CircuitCurrentUser>();
+builder.Services.AddScoped<IUserContextSource, CircuitCurrentUser>();
 
 builder.Services.AddAuthentication(options =>
     {

@@ -1,15 +1,51 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 
 namespace RwePortal.Application.Audit;
 
-/// <summary>The portal's <see cref="IAuditTrail"/>: each event in a transaction of its own, as the app role.</summary>
+/// <summary>
+/// The portal's <see cref="IAuditTrail"/>, as the app role: a change's event in the transaction of the change, any
+/// other event in a transaction of its own. Scoped: one per request.
+/// </summary>
 internal sealed class AuditTrail(AppSqlConnections connections, ICurrentUser currentUser, IDbContextFactory<AppDbContext> contexts)
     : IAuditTrail
 {
+    public bool ChangeRecorded { get; private set; }
+
+    public async Task RecordChangeAsync(AppDbContext context, AuditRecord record, Guid? tenantId = null, CancellationToken cancellationToken = default)
+    {
+        var transaction = context.Database.CurrentTransaction
+            ?? throw new InvalidOperationException("A change is audited inside its transaction: begin one first.");
+        await RecordChangeAsync(
+            (NpgsqlConnection)context.Database.GetDbConnection(),
+            (NpgsqlTransaction)transaction.GetDbTransaction(),
+            record,
+            tenantId,
+            cancellationToken);
+    }
+
+    public async Task RecordChangeAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        AuditRecord record,
+        Guid? tenantId = null,
+        CancellationToken cancellationToken = default)
+    {
+        var actor = AuditActor.From(await currentUser.GetAsync(cancellationToken));
+        if (tenantId is not null)
+        {
+            actor = actor with { TenantId = tenantId };
+        }
+
+        await AuditLog.AppendAsync(connection, transaction, actor, record, cancellationToken);
+        ChangeRecorded = true;
+    }
+
     public async Task RecordAsync(AuditRecord record, CancellationToken cancellationToken = default) =>
         await RecordAsync(AuditActor.From(await currentUser.GetAsync(cancellationToken)), record, cancellationToken);
 

@@ -16,8 +16,11 @@ public interface IAuditOutcome
 }
 
 /// <summary>
-/// After validation: every request whose type is named <c>…Command</c> is recorded with its target and outcome
-/// (Success, or the error code of a failed result, or the exception type when the handler threw). Queries are not.
+/// After validation: every request whose type is named <c>…Command</c> is on the trail. A handler that changes
+/// something records its own event, with target and before/after, inside the transaction of the change
+/// (<see cref="IAuditTrail.RecordChangeAsync(Data.AppDbContext, AuditRecord, Guid?, CancellationToken)"/>); this
+/// behaviour records the rest: refusals (the error code of a failed result), exceptions, and commands that changed
+/// nothing. Queries are not recorded here.
 /// </summary>
 internal sealed class AuditingBehavior<TRequest, TResponse>(IAuditTrail auditTrail) : IPipelineBehavior<TRequest, TResponse>
 {
@@ -44,7 +47,12 @@ internal sealed class AuditingBehavior<TRequest, TResponse>(IAuditTrail auditTra
             throw;
         }
 
-        await auditTrail.RecordAsync(new AuditRecord(AuditEventTypes.Command, target, OutcomeOf(response)), CancellationToken.None);
+        var outcome = OutcomeOf(response);
+        if (!(auditTrail.ChangeRecorded && outcome == AuditOutcomes.Success))
+        {
+            await auditTrail.RecordAsync(new AuditRecord(AuditEventTypes.Command, target, outcome), CancellationToken.None);
+        }
+
         return response;
     }
 

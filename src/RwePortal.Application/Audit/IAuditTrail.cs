@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
+using Npgsql;
+using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 
 namespace RwePortal.Application.Audit;
@@ -28,6 +30,24 @@ public sealed record AuditRecord(string EventType, string? Target, string Outcom
 /// </summary>
 public interface IAuditTrail
 {
+    /// <summary>
+    /// Records a command's change inside the transaction that makes it, so the change and its event commit or roll
+    /// back together. <paramref name="context"/> must have an open transaction. The event is filed under
+    /// <paramref name="tenantId"/> when given (a platform Admin acting on a tenant), else the current user's tenant.
+    /// </summary>
+    Task RecordChangeAsync(AppDbContext context, AuditRecord record, Guid? tenantId = null, CancellationToken cancellationToken = default);
+
+    /// <inheritdoc cref="RecordChangeAsync(AppDbContext, AuditRecord, Guid?, CancellationToken)"/>
+    Task RecordChangeAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        AuditRecord record,
+        Guid? tenantId = null,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Whether this scope (one request) has recorded a change in its transaction.</summary>
+    bool ChangeRecorded { get; }
+
     /// <summary>Records an event done by the current user.</summary>
     Task RecordAsync(AuditRecord record, CancellationToken cancellationToken = default);
 

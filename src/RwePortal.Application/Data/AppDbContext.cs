@@ -24,8 +24,6 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     // Read by the query filters: EF Core evaluates them against the context that runs the query.
     private Guid? CurrentTenantId => Scope.TenantId;
 
-    private bool IsCrossTenant => Scope.CrossTenant;
-
     public DbSet<Tenant> Tenants => Set<Tenant>();
 
     public DbSet<TenantMembership> TenantMemberships => Set<TenantMembership>();
@@ -99,5 +97,5 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     private void ApplyTenantFilter<TEntity>(ModelBuilder builder)
         where TEntity : class, ITenantOwned =>
-        builder.Entity<TEntity>().HasQueryFilter(row => IsCrossTenant || row.TenantId == CurrentTenantId);
+        builder.Entity<TEntity>().HasQueryFilter(row => row.TenantId == CurrentTenantId);
 }

@@ -11,7 +11,7 @@ namespace RwePortal.Application.Data;
 public static class AppMigrator
 {
     /// <summary>SQL from db/app applied after the EF migrations, in this order; each script is idempotent.</summary>
-    private static readonly string[] Scripts = ["grants.sql", "rls.sql", "audit.sql"];
+    private static readonly string[] Scripts = ["grants.sql", "audit.sql", "rls.sql"];
 
     public static async Task MigrateAsync(string ownerConnectionString, CancellationToken cancellationToken = default)
     {

@@ -70,10 +70,12 @@ public sealed class DemoSeeder(
                     await EnableDemoAuthenticatorAsync(user, cancellationToken);
                 }
 
-                if (!await db.TenantMemberships.AnyAsync(m => m.TenantId == tenant.Id && m.UserId == user.Id && m.Role == role, cancellationToken))
+                // Memberships are the tenant's rows (row-level security): written in a context bound to it.
+                await using var tenantDb = await BoundAsync(tenant.Id, cancellationToken);
+                if (!await tenantDb.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.Role == role, cancellationToken))
                 {
-                    db.TenantMemberships.Add(new TenantMembership { TenantId = tenant.Id, UserId = user.Id, Role = role });
-                    await db.SaveChangesAsync(cancellationToken);
+                    tenantDb.TenantMemberships.Add(new TenantMembership { TenantId = tenant.Id, UserId = user.Id, Role = role });
+                    await tenantDb.SaveChangesAsync(cancellationToken);
                 }
             }
         }
@@ -87,25 +89,32 @@ public sealed class DemoSeeder(
     private async Task GrantRegisteredSourcesAsync(Guid grantedBy, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.BindTo(TenantScope.AllTenants);
         var slugs = Tenants.Select(t => t.Slug).ToList();
         var tenantIds = await db.Tenants.Where(t => slugs.Contains(t.Slug)).Select(t => t.Id).ToListAsync(cancellationToken);
         var sourceIds = await db.DataSources.Select(s => s.Id).ToListAsync(cancellationToken);
         foreach (var tenantId in tenantIds)
         {
+            await using var tenantDb = await BoundAsync(tenantId, cancellationToken);
             foreach (var sourceId in sourceIds)
             {
-                if (!await db.DataSourceGrants.AnyAsync(g => g.TenantId == tenantId && g.DataSourceId == sourceId, cancellationToken))
+                if (!await tenantDb.DataSourceGrants.AnyAsync(g => g.DataSourceId == sourceId, cancellationToken))
                 {
-                    db.DataSourceGrants.Add(new TenantDataSourceGrant
+                    tenantDb.DataSourceGrants.Add(new TenantDataSourceGrant
                     {
                         TenantId = tenantId, DataSourceId = sourceId, Purposes = [.. DataPurposes.All], GrantedBy = grantedBy,
                     });
                 }
             }
-        }
 
-        await db.SaveChangesAsync(cancellationToken);
+            await tenantDb.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    private async Task<AppDbContext> BoundAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        var context = await contexts.CreateDbContextAsync(cancellationToken);
+        context.BindTo(TenantScope.For(tenantId));
+        return context;
     }
 
     private async Task EnableDemoAuthenticatorAsync(ApplicationUser user, CancellationToken cancellationToken)

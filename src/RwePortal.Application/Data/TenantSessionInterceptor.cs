@@ -5,17 +5,16 @@ namespace RwePortal.Application.Data;
 
 /// <summary>
 /// Tells PostgreSQL which tenant the opening context works for, on every connection open: row-level security
-/// (db/app/rls.sql) reads <c>rwe.tenant_id</c> and <c>rwe.cross_tenant</c>. Pooled connections keep session
-/// settings, so both are always set, to empty when the context is bound to no tenant.
+/// (db/app/rls.sql) reads <c>rwe.tenant_id</c>. Pooled connections keep session settings, so it is always set, to
+/// empty when the context is bound to no tenant.
 /// </summary>
 internal sealed class TenantSessionInterceptor : DbConnectionInterceptor
 {
     public const string TenantSetting = "rwe.tenant_id";
-    public const string CrossTenantSetting = "rwe.cross_tenant";
 
     public static TenantSessionInterceptor Instance { get; } = new();
 
-    private const string Sql = $"SELECT set_config('{TenantSetting}', @tenant, false), set_config('{CrossTenantSetting}', @cross, false)";
+    private const string Sql = $"SELECT set_config('{TenantSetting}', @tenant, false)";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
@@ -36,7 +35,6 @@ internal sealed class TenantSessionInterceptor : DbConnectionInterceptor
         var command = connection.CreateCommand();
         command.CommandText = Sql;
         AddParameter(command, "tenant", scope.TenantId?.ToString() ?? "");
-        AddParameter(command, "cross", scope.CrossTenant ? "on" : "");
         return command;
     }
 

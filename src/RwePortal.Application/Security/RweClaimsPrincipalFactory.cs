@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RwePortal.Application.Data;
+using RwePortal.Application.Tenancy;
 
 namespace RwePortal.Application.Security;
 
@@ -26,10 +27,10 @@ internal sealed class RweClaimsPrincipalFactory(
         }
 
         await using var db = await contexts.CreateDbContextAsync();
-        var memberships = await db.TenantMemberships.AsNoTracking()
-            .Where(m => m.UserId == user.Id)
-            .Join(db.Tenants.Where(t => t.IsActive), m => m.TenantId, t => t.Id, (m, t) => new { t.Id, t.Name, m.Role })
-            .ToListAsync();
+        var memberships = (await UserMemberships.OfAsync(db, user.Id, CancellationToken.None))
+            .Where(m => m.TenantActive)
+            .Select(m => new { Id = m.TenantId, Name = m.TenantName, m.Role })
+            .ToList();
 
         var tenant = memberships.FirstOrDefault(m => m.Id == user.CurrentTenantId)
             ?? memberships.OrderBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault();

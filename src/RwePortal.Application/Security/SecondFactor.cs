@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Data;
 
 namespace RwePortal.Application.Security;
@@ -22,7 +21,6 @@ public static class SecondFactor
     /// <summary>Whether this account administers anything (platform Admin, or TenantAdmin in an active tenant) and so must enrol.</summary>
     public static async Task<bool> IsRequiredForAsync(AppDbContext db, ApplicationUser user, CancellationToken cancellationToken = default) =>
         user.IsPlatformAdmin
-        || await db.TenantMemberships.AsNoTracking().AnyAsync(
-            m => m.UserId == user.Id && m.Role == TenantRole.TenantAdmin && db.Tenants.Any(t => t.Id == m.TenantId && t.IsActive),
-            cancellationToken);
+        || (await Tenancy.UserMemberships.OfAsync(db, user.Id, cancellationToken))
+            .Any(m => m.Role == TenantRole.TenantAdmin && m.TenantActive);
 }

@@ -4,7 +4,7 @@ using RwePortal.Application.Security;
 namespace RwePortal.Web.Security;
 
 /// <summary>The current user of a request or circuit, read from Blazor's authentication state.</summary>
-internal sealed class CircuitCurrentUser(AuthenticationStateProvider authenticationStateProvider) : ICurrentUser
+internal sealed class CircuitCurrentUser(AuthenticationStateProvider authenticationStateProvider) : IUserContextSource
 {
     public async Task<UserContext> GetAsync(CancellationToken cancellationToken = default)
     {

@@ -35,7 +35,7 @@ public sealed class AppFixture : IAsyncLifetime
         services.AddApplication(_database.AppConnectionString);
         services.AddRweIdentityCore();
         services.AddScoped<DemoSeeder>();
-        services.AddSingleton<ICurrentUser>(CurrentUser);
+        services.AddSingleton<IUserContextSource>(CurrentUser);
         _provider = services.BuildServiceProvider();
 
         await using var scope = _provider.CreateAsyncScope();
@@ -88,12 +88,21 @@ public sealed class AppFixture : IAsyncLifetime
         return context;
     }
 
-    /// <summary>A context that sees every tenant's rows (platform Admin work), for arranging and checking data.</summary>
-    public async Task<AppDbContext> CreateCrossTenantDbContextAsync()
+    /// <summary>Every membership of a user in every tenant, read as the owner role (what is really stored).</summary>
+    public async Task<List<(Guid TenantId, TenantRole Role)>> MembershipsOfAsync(Guid userId)
     {
-        var context = await CreateDbContextAsync();
-        context.BindTo(TenantScope.AllTenants);
-        return context;
+        await using var connection = new NpgsqlConnection(_database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT tenant_id, role FROM app.tenant_memberships WHERE user_id = @user ORDER BY role", connection);
+        command.Parameters.AddWithValue("user", userId);
+        var memberships = new List<(Guid, TenantRole)>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            memberships.Add((reader.GetGuid(0), Enum.Parse<TenantRole>(reader.GetString(1))));
+        }
+
+        return memberships;
     }
 
     public async Task<Guid> TenantIdAsync(string slug)
@@ -131,7 +140,7 @@ public sealed class AppFixture : IAsyncLifetime
             throw new InvalidOperationException(string.Join("; ", result.Errors.Select(e => e.Description)));
         }
 
-        await using var db = await CreateDbContextAsync();
+        await using var db = await CreateDbContextAsync(tenantId);
         db.TenantMemberships.AddRange(roles.Select(role => new TenantMembership { TenantId = tenantId, UserId = user.Id, Role = role }));
         await db.SaveChangesAsync();
         return user;
@@ -148,7 +157,7 @@ public sealed class AppFixture : IAsyncLifetime
 }
 
 /// <summary>The current user, set by each test.</summary>
-public sealed class TestCurrentUser : ICurrentUser
+public sealed class TestCurrentUser : IUserContextSource
 {
     public UserContext User { get; set; } = UserContext.Anonymous;
 

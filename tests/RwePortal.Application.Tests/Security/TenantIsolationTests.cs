@@ -13,6 +13,8 @@ namespace RwePortal.Application.Tests.Security;
 [Collection(AppCollection.Name)]
 public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
 {
+    private static readonly string[] EscapeAttempts = ["SET rwe.cross_tenant = 'on'", "SET row_security = off", "RESET ROLE"];
+
     private Guid _acme;
     private Guid _northwind;
 
@@ -21,15 +23,24 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
         _acme = await fixture.TenantIdAsync("acme");
         _northwind = await fixture.TenantIdAsync("northwind");
 
-        // One row per tenant in every tenant-owned table.
+        // One row per tenant in every tenant-owned table (the demo seed holds memberships of both).
         var source = await fixture.AddDataSourceAsync();
-        await using var db = await fixture.CreateCrossTenantDbContextAsync();
         foreach (var tenant in new[] { _acme, _northwind })
         {
+            await using var db = await fixture.CreateDbContextAsync(tenant);
             db.DataSourceGrants.Add(new TenantDataSourceGrant { TenantId = tenant, DataSourceId = source, Purposes = [DataPurposes.Research] });
+            await db.SaveChangesAsync();
         }
 
-        await db.SaveChangesAsync();
+        await using var owner = new NpgsqlConnection(fixture.Database.OwnerConnectionString);
+        await owner.OpenAsync();
+        foreach (var tenant in new[] { _acme, _northwind })
+        {
+            await using var append = new NpgsqlCommand(
+                "SELECT app.append_audit_event(@tenant, NULL, 'isolation@test', 'Command', 'isolation test', 'Success', '{}')", owner);
+            append.Parameters.AddWithValue("tenant", tenant);
+            await append.ExecuteScalarAsync();
+        }
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -49,7 +60,7 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
     public void The_model_has_tenant_owned_tables_to_check() => Assert.NotEmpty(TenantOwnedTableNames());
 
     [Fact]
-    public void Every_entity_with_a_tenant_id_is_tenant_owned_except_memberships()
+    public void Every_entity_with_a_tenant_id_is_tenant_owned()
     {
         using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>().UseNpgsql("Host=unused").UseSnakeCaseNamingConvention().Options);
         var untagged = db.Model.GetEntityTypes()
@@ -58,8 +69,83 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
             .Select(type => type.ClrType)
             .ToList();
 
-        // A membership links a person (who spans tenants) to a tenant: handlers filter memberships by the current tenant.
-        Assert.Equal([typeof(TenantMembership)], untagged);
+        Assert.Empty(untagged);
+    }
+
+    [Fact]
+    public async Task Every_table_with_a_tenant_column_has_forced_row_level_security_with_a_policy_for_the_app_role()
+    {
+        // Enumerated from the database, not the model: a table added by SQL or a later migration is checked too.
+        // Columns that name a tenant without the row belonging to it are listed here with their reason.
+        string[] notTenantRows =
+        [
+            "app.AspNetUsers.current_tenant_id", // the tenant a person last chose; a person spans tenants
+            "app.data_sources.custodian_tenant_id", // the platform-wide source registry names its custodian
+        ];
+        await using var connection = new NpgsqlConnection(fixture.Database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT n.nspname || '.' || c.relname AS table_name, a.attname AS column_name,
+                   c.relrowsecurity AND c.relforcerowsecurity AS forced,
+                   EXISTS (SELECT 1 FROM pg_policy p
+                           WHERE p.polrelid = c.oid
+                             AND 'rwe_app'::regrole = ANY (p.polroles)
+                             AND pg_get_expr(p.polqual, p.polrelid) LIKE '%current_tenant_id()%') AS app_policy,
+                   EXISTS (SELECT 1 FROM pg_policy p
+                           WHERE p.polrelid = c.oid AND 0::oid = ANY (p.polroles)) AS public_policy
+            FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p')
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE a.attname LIKE '%tenant_id' AND NOT a.attisdropped AND a.attnum > 0
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            ORDER BY 1, 2
+            """,
+            connection);
+        var checkedTables = new List<string>();
+        var problems = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var (table, column) = (reader.GetString(0), reader.GetString(1));
+                if (notTenantRows.Contains($"{table}.{column}"))
+                {
+                    continue;
+                }
+
+                checkedTables.Add(table);
+                if (!reader.GetBoolean(2) || !reader.GetBoolean(3) || reader.GetBoolean(4))
+                {
+                    problems.Add($"{table}.{column}: forced={reader.GetBoolean(2)} app policy={reader.GetBoolean(3)} policy for PUBLIC={reader.GetBoolean(4)}");
+                }
+            }
+        }
+
+        Assert.Empty(problems);
+        Assert.Contains("app.tenant_memberships", checkedTables);
+        Assert.Contains("app.audit_event", checkedTables);
+        Assert.Contains("app.tenant_data_source_grants", checkedTables);
+    }
+
+    [Theory]
+    [MemberData(nameof(TenantOwnedTables))]
+    public async Task No_setting_the_app_role_can_issue_shows_another_tenants_rows(string table)
+    {
+        foreach (var escape in EscapeAttempts)
+        {
+            await using var connection = await OpenAsAppAsync(_acme);
+            try
+            {
+                await using var set = new NpgsqlCommand(escape, connection);
+                await set.ExecuteNonQueryAsync();
+                Assert.DoesNotContain(_northwind, await TenantIdsAsync(connection, table));
+            }
+            catch (PostgresException refused) when (refused.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // Refused outright: with row_security off, a query that a policy would filter errors instead.
+            }
+        }
     }
 
     [Fact]
@@ -181,13 +267,16 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
         Assert.False((bool)(await command.ExecuteScalarAsync())!);
     }
 
-    private static List<string> TenantOwnedTableNames()
+    private static List<string> TenantOwnedTableNames() =>
+        // Every tenant-owned table of the app schema: the model's ITenantOwned entities and the SQL-owned audit trail.
+        ModelTables().Append("audit_event").Distinct().Order(StringComparer.Ordinal).ToList();
+
+    private static List<string> ModelTables()
     {
         using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>().UseNpgsql("Host=unused").UseSnakeCaseNamingConvention().Options);
         return db.Model.GetEntityTypes()
             .Where(type => typeof(ITenantOwned).IsAssignableFrom(type.ClrType))
             .Select(type => type.GetTableName()!)
-            .Order(StringComparer.Ordinal)
             .ToList();
     }
 
@@ -215,7 +304,8 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            tenants.Add(reader.GetGuid(0));
+            // Platform events (tenant_id NULL) are nobody's tenant rows; a tenant session must not see them either.
+            tenants.Add(reader.IsDBNull(0) ? Guid.Empty : reader.GetGuid(0));
         }
 
         return tenants;

@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -31,18 +32,22 @@ public static class GrantDataSource
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, ICurrentUser currentUser) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(TenantDbContextFactory contexts, ICurrentUser currentUser, IAuditTrail audit) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
             var admin = await currentUser.GetAsync(cancellationToken);
-            await using var db = await contexts.CreateCrossTenantAsync(cancellationToken);
-            if (!await db.DataSources.AnyAsync(s => s.Id == request.DataSourceId, cancellationToken))
+            // The platform Admin acts in the grantee's tenant: the grant is that tenant's row.
+            await using var db = await contexts.CreateForTenantAsync(request.TenantId, cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var source = await db.DataSources.AsNoTracking().SingleOrDefaultAsync(s => s.Id == request.DataSourceId, cancellationToken);
+            if (source is null)
             {
                 return Error.NotFound("DataSource");
             }
 
-            if (!await db.Tenants.AnyAsync(t => t.Id == request.TenantId, cancellationToken))
+            var tenant = await db.Tenants.AsNoTracking().SingleOrDefaultAsync(t => t.Id == request.TenantId, cancellationToken);
+            if (tenant is null)
             {
                 return Error.NotFound("Tenant");
             }
@@ -50,6 +55,7 @@ public static class GrantDataSource
             var purposes = DataPurposes.All.Where(request.Purposes.Contains).ToList();
             var grant = await db.DataSourceGrants.SingleOrDefaultAsync(
                 g => g.TenantId == request.TenantId && g.DataSourceId == request.DataSourceId, cancellationToken);
+            var before = grant?.Purposes.ToList();
             if (grant is null)
             {
                 grant = new TenantDataSourceGrant { TenantId = request.TenantId, DataSourceId = request.DataSourceId };
@@ -60,6 +66,16 @@ public static class GrantDataSource
             grant.GrantedAt = DateTimeOffset.UtcNow;
             grant.GrantedBy = admin.UserId;
             await db.SaveChangesAsync(cancellationToken);
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"GrantDataSource: {source.Name} to tenant {tenant.Slug}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = before is null ? null : new { purposes = before },
+                    ["after"] = new { purposes },
+                }),
+                request.TenantId,
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(grant.DataSourceId, grant.TenantId, purposes);
         }
     }

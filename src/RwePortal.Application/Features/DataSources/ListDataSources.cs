@@ -27,16 +27,22 @@ public static class ListDataSources
 
     public sealed class Validator : AbstractValidator<Query>;
 
-    internal sealed class Handler(TenantDbContextFactory contexts) : IRequestHandler<Query, Result<IReadOnlyList<Item>>>
+    internal sealed class Handler(IDbContextFactory<AppDbContext> contexts) : IRequestHandler<Query, Result<IReadOnlyList<Item>>>
     {
         public async Task<Result<IReadOnlyList<Item>>> Handle(Query request, CancellationToken cancellationToken)
         {
-            await using var db = await contexts.CreateCrossTenantAsync(cancellationToken);
+            // Grants are the tenants' rows: the platform-wide view comes from a definer function, not a cross-tenant context.
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var sources = await db.DataSources.AsNoTracking().OrderBy(s => s.Name).ToListAsync(cancellationToken);
-            var grants = await db.DataSourceGrants.AsNoTracking()
-                .Join(db.Tenants, g => g.TenantId, t => t.Id, (g, t) => new { g.DataSourceId, g.TenantId, t.Name, t.IsActive, g.Purposes, g.GrantedAt })
-                .OrderBy(g => g.Name)
-                .ToListAsync(cancellationToken);
+            var tenants = await db.Tenants.AsNoTracking().ToDictionaryAsync(t => t.Id, cancellationToken);
+            var grants = (await db.QueryAsync<GrantRow>(
+                    "SELECT data_source_id AS DataSourceId, tenant_id AS TenantId, purposes AS Purposes, granted_at AS GrantedAt FROM app.platform_data_source_grants()",
+                    null,
+                    cancellationToken))
+                .Where(g => tenants.ContainsKey(g.TenantId))
+                .Select(g => new { g.DataSourceId, g.TenantId, tenants[g.TenantId].Name, tenants[g.TenantId].IsActive, Purposes = g.Purposes.ToList(), GrantedAt = new DateTimeOffset(DateTime.SpecifyKind(g.GrantedAt, DateTimeKind.Utc)) })
+                .OrderBy(g => g.Name, StringComparer.Ordinal)
+                .ToList();
 
             return sources.Select(s => new Item(
                     s.Id,
@@ -49,6 +55,17 @@ public static class ListDataSources
                         .Select(g => new Grant(g.TenantId, g.Name, g.IsActive, g.Purposes, g.GrantedAt))
                         .ToList()))
                 .ToList();
+        }
+
+        private sealed class GrantRow
+        {
+            public Guid DataSourceId { get; init; }
+
+            public Guid TenantId { get; init; }
+
+            public string[] Purposes { get; init; } = [];
+
+            public DateTime GrantedAt { get; init; }
         }
 
         private static long? Persons(string rowCounts)

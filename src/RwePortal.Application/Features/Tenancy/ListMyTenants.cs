@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
+using RwePortal.Application.Tenancy;
 
 namespace RwePortal.Application.Features.Tenancy;
 
@@ -24,16 +25,19 @@ public static class ListMyTenants
         {
             var user = await currentUser.GetAsync(cancellationToken);
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var tenants = db.Tenants.AsNoTracking().Where(t => t.IsActive);
-            if (!user.IsPlatformAdmin)
+            if (user.IsPlatformAdmin)
             {
-                tenants = tenants.Where(t => db.TenantMemberships.Any(m => m.TenantId == t.Id && m.UserId == user.UserId));
+                return await db.Tenants.AsNoTracking().Where(t => t.IsActive).OrderBy(t => t.Name)
+                    .Select(t => new Response(t.Id, t.Name, t.Id == user.TenantId))
+                    .ToListAsync(cancellationToken);
             }
 
-            var list = await tenants.OrderBy(t => t.Name)
-                .Select(t => new Response(t.Id, t.Name, t.Id == user.TenantId))
-                .ToListAsync(cancellationToken);
-            return list;
+            return (await UserMemberships.OfAsync(db, user.UserId, cancellationToken))
+                .Where(m => m.TenantActive)
+                .DistinctBy(m => m.TenantId)
+                .OrderBy(m => m.TenantName, StringComparer.Ordinal)
+                .Select(m => new Response(m.TenantId, m.TenantName, m.TenantId == user.TenantId))
+                .ToList();
         }
     }
 }

@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Features.Users;
@@ -35,21 +36,26 @@ public static class CreateTenant
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, UserManager<ApplicationUser> users) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
+            // The account, the tenant, its first membership and the audit event commit together: a failure leaves no
+            // orphan account behind.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var name = request.Name.Trim();
-            await using var db = await contexts.CreateCrossTenantAsync(cancellationToken);
             if (await db.Tenants.AnyAsync(t => t.Name == name || t.Slug == request.Slug, cancellationToken))
             {
                 return new Error("Tenant.Exists", "A tenant with this name or short name exists already.");
             }
 
+            var tenant = new Tenant { Name = name, Slug = request.Slug };
+            db.Tenants.Add(tenant);
+            await db.SaveChangesAsync(cancellationToken);
+
             var email = request.AdminEmail.Trim();
             var admin = await users.FindByEmailAsync(email);
             string? oneTimePassword = null;
-            var tenant = new Tenant { Name = name, Slug = request.Slug };
             if (admin is null)
             {
                 oneTimePassword = TenantUsers.NewOneTimePassword();
@@ -68,9 +74,20 @@ public static class CreateTenant
                 }
             }
 
-            db.Tenants.Add(tenant);
+            // The membership is the new tenant's row: row-level security is pointed at it for this transaction.
+            await db.ActInTenantAsync(tenant.Id, cancellationToken);
             db.TenantMemberships.Add(new TenantMembership { TenantId = tenant.Id, UserId = admin.Id, Role = TenantRole.TenantAdmin });
             await db.SaveChangesAsync(cancellationToken);
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"CreateTenant: tenant {tenant.Slug} ({tenant.Id})", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = null,
+                    ["after"] = new { name = tenant.Name, slug = tenant.Slug, first_admin = email, account_created = oneTimePassword is not null },
+                }),
+                tenant.Id,
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(tenant.Id, admin.Id, oneTimePassword is not null, oneTimePassword);
         }
     }

@@ -29,11 +29,13 @@ public static class ListTenants
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts) : IRequestHandler<Query, Result<Response>>
+    internal sealed class Handler(IDbContextFactory<AppDbContext> contexts) : IRequestHandler<Query, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
-            await using var db = await contexts.CreateCrossTenantAsync(cancellationToken);
+            // The tenant registry is platform-wide; what each tenant holds is counted by a definer function
+            // (tenant rows are row-level secured per tenant).
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             var tenants = db.Tenants.AsNoTracking();
             if (!string.IsNullOrWhiteSpace(request.Search))
             {
@@ -43,19 +45,28 @@ public static class ListTenants
             }
 
             var total = await tenants.CountAsync(cancellationToken);
-            var items = await tenants
+            var page = await tenants
                 .OrderBy(t => t.Name)
                 .Skip(request.Page * request.PageSize).Take(request.PageSize)
+                .ToListAsync(cancellationToken);
+            var counts = (await db.QueryAsync<Counts>(
+                    "SELECT tenant_id AS TenantId, members AS Members, data_sources AS DataSources FROM app.platform_tenant_counts() WHERE tenant_id = ANY(@ids)",
+                    new { ids = page.Select(t => t.Id).ToArray() },
+                    cancellationToken))
+                .ToDictionary(c => c.TenantId);
+            var items = page
                 .Select(t => new Item(
                     t.Id,
                     t.Name,
                     t.Slug,
                     t.IsActive,
                     t.CreatedAt,
-                    db.TenantMemberships.Where(m => m.TenantId == t.Id).Select(m => m.UserId).Distinct().Count(),
-                    db.DataSourceGrants.Count(g => g.TenantId == t.Id)))
-                .ToListAsync(cancellationToken);
+                    counts.TryGetValue(t.Id, out var c) ? c.Members : 0,
+                    counts.TryGetValue(t.Id, out var d) ? d.DataSources : 0))
+                .ToList();
             return new Response(items, total);
         }
+
+        private sealed record Counts(Guid TenantId, int Members, int DataSources);
     }
 }

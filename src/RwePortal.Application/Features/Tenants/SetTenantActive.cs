@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -24,39 +25,54 @@ public static class SetTenantActive
         public Validator() => RuleFor(c => c.TenantId).NotEmpty();
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, UserManager<ApplicationUser> users) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
-            List<Guid> members;
-            await using (var db = await contexts.CreateCrossTenantAsync(cancellationToken))
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Id == request.TenantId, cancellationToken);
+            if (tenant is null)
             {
-                var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Id == request.TenantId, cancellationToken);
-                if (tenant is null)
-                {
-                    return Error.NotFound("Tenant");
-                }
-
-                if (tenant.IsActive == request.Active)
-                {
-                    return new Response(tenant.Id, tenant.IsActive, 0);
-                }
-
-                tenant.IsActive = request.Active;
-                await db.SaveChangesAsync(cancellationToken);
-                members = request.Active
-                    ? []
-                    : await db.TenantMemberships.Where(m => m.TenantId == tenant.Id).Select(m => m.UserId).Distinct().ToListAsync(cancellationToken);
+                return Error.NotFound("Tenant");
             }
 
-            foreach (var id in members)
+            if (tenant.IsActive == request.Active)
             {
-                if (await users.FindByIdAsync(id.ToString()) is { } member)
+                return new Response(tenant.Id, tenant.IsActive, 0);
+            }
+
+            tenant.IsActive = request.Active;
+            await db.SaveChangesAsync(cancellationToken);
+
+            // Every member's stamp changes on deactivation; their memberships are the tenant's rows.
+            var members = new List<Guid>();
+            if (!request.Active)
+            {
+                await db.ActInTenantAsync(tenant.Id, cancellationToken);
+                members = (await db.QueryAsync<Guid>(
+                    "SELECT DISTINCT user_id FROM app.tenant_memberships WHERE tenant_id = @tenantId",
+                    new { tenantId = tenant.Id },
+                    cancellationToken)).ToList();
+                foreach (var id in members)
                 {
-                    await users.UpdateSecurityStampAsync(member);
+                    if (await users.FindByIdAsync(id.ToString()) is { } member)
+                    {
+                        await users.UpdateSecurityStampAsync(member);
+                    }
                 }
             }
 
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"SetTenantActive: tenant {tenant.Slug} ({tenant.Id})", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = new { active = !request.Active },
+                    ["after"] = new { active = request.Active },
+                    ["sessions_ended"] = members.Count,
+                }),
+                tenant.Id,
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(request.TenantId, request.Active, members.Count);
         }
     }

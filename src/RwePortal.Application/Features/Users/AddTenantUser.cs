@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -36,7 +37,7 @@ public static class AddTenantUser
         }
     }
 
-    internal sealed class Handler(ICurrentUser currentUser, TenantDbContextFactory contexts, UserManager<ApplicationUser> users)
+    internal sealed class Handler(ICurrentUser currentUser, AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit)
         : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
@@ -47,6 +48,8 @@ public static class AddTenantUser
                 return TenantUsers.NoTenant();
             }
 
+            // The account, its memberships and the audit event commit together, or none of them does.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var email = request.Email.Trim();
             var user = await users.FindByEmailAsync(email);
             string? oneTimePassword = null;
@@ -67,15 +70,24 @@ public static class AddTenantUser
                     return Error.Validation(created.Errors.Select(e => e.Description));
                 }
             }
-
-            await using var db = await contexts.CreateAsync(cancellationToken);
-            if (oneTimePassword is null && await db.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.TenantId == tenantId, cancellationToken))
+            else if (await db.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.TenantId == tenantId, cancellationToken))
             {
                 return new Error("User.AlreadyMember", $"{email} is already a member of this tenant: change their roles instead.");
             }
 
-            db.TenantMemberships.AddRange(request.Roles.Distinct().Select(role => new TenantMembership { TenantId = tenantId, UserId = user.Id, Role = role }));
+            var roles = request.Roles.Distinct().Order().ToList();
+            db.TenantMemberships.AddRange(roles.Select(role => new TenantMembership { TenantId = tenantId, UserId = user.Id, Role = role }));
             await db.SaveChangesAsync(cancellationToken);
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"AddTenantUser: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = new { member = false },
+                    ["after"] = new { member = true, roles = roles.Select(r => r.ToString()) },
+                    ["account_created"] = oneTimePassword is not null,
+                }),
+                cancellationToken: cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(user.Id, oneTimePassword is not null, oneTimePassword);
         }
     }

@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -24,7 +25,7 @@ public static class RemoveTenantUser
         public Validator() => RuleFor(c => c.UserId).NotEmpty();
     }
 
-    internal sealed class Handler(ICurrentUser currentUser, TenantDbContextFactory contexts, UserManager<ApplicationUser> users)
+    internal sealed class Handler(ICurrentUser currentUser, AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit)
         : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
@@ -35,27 +36,30 @@ public static class RemoveTenantUser
                 return TenantUsers.NoTenant();
             }
 
-            await using (var db = await contexts.CreateAsync(cancellationToken))
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var user = await TenantUsers.FindMemberAsync(db, tenantId, request.UserId, cancellationToken);
+            if (user is null)
             {
-                if (await TenantUsers.FindMemberAsync(db, tenantId, request.UserId, cancellationToken) is null)
-                {
-                    return TenantUsers.NotFound();
-                }
-
-                if (request.UserId == admin.UserId)
-                {
-                    return TenantUsers.Self();
-                }
-
-                await db.TenantMemberships.Where(m => m.TenantId == tenantId && m.UserId == request.UserId).ExecuteDeleteAsync(cancellationToken);
+                return TenantUsers.NotFound();
             }
 
-            var user = await users.FindByIdAsync(request.UserId.ToString());
-            if (user is not null)
+            if (request.UserId == admin.UserId)
             {
-                await users.UpdateSecurityStampAsync(user);
+                return TenantUsers.Self();
             }
 
+            var roles = await TenantUsers.RolesAsync(db, tenantId, request.UserId, cancellationToken);
+            await db.TenantMemberships.Where(m => m.TenantId == tenantId && m.UserId == request.UserId).ExecuteDeleteAsync(cancellationToken);
+            await users.UpdateSecurityStampAsync(user);
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"RemoveTenantUser: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = new { member = true, roles = roles.Select(r => r.ToString()) },
+                    ["after"] = new { member = false },
+                }),
+                cancellationToken: cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(request.UserId);
         }
     }

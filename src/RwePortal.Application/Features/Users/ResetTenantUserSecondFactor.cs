@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -23,19 +24,20 @@ public static class ResetTenantUserSecondFactor
         public Validator() => RuleFor(c => c.UserId).NotEmpty();
     }
 
-    internal sealed class Handler(ICurrentUser currentUser, TenantDbContextFactory contexts, UserManager<ApplicationUser> users)
+    internal sealed class Handler(ICurrentUser currentUser, AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit)
         : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
-            var found = await TenantUsers.FindConfinedAccountAsync(
-                await currentUser.GetAsync(cancellationToken), contexts, users, request.UserId, cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var found = await TenantUsers.FindConfinedAccountAsync(await currentUser.GetAsync(cancellationToken), db, request.UserId, cancellationToken);
             if (found.Error is { } error)
             {
                 return error;
             }
 
             var user = found.Value!;
+            var before = user.TwoFactorEnabled;
             // Both change the security stamp, which ends the open sessions.
             var reset = await users.ResetAuthenticatorKeyAsync(user);
             var disabled = reset.Succeeded ? await users.SetTwoFactorEnabledAsync(user, false) : reset;
@@ -44,6 +46,15 @@ public static class ResetTenantUserSecondFactor
                 return Error.Validation(disabled.Errors.Select(e => e.Description));
             }
 
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"ResetTenantUserSecondFactor: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = new { second_factor = before },
+                    ["after"] = new { second_factor = false, authenticator_key = "replaced" },
+                }),
+                cancellationToken: cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(user.Id);
         }
     }

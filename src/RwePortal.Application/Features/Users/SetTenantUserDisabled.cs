@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -24,19 +25,20 @@ public static class SetTenantUserDisabled
         public Validator() => RuleFor(c => c.UserId).NotEmpty();
     }
 
-    internal sealed class Handler(ICurrentUser currentUser, TenantDbContextFactory contexts, UserManager<ApplicationUser> users)
+    internal sealed class Handler(ICurrentUser currentUser, AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit)
         : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
-            var found = await TenantUsers.FindConfinedAccountAsync(
-                await currentUser.GetAsync(cancellationToken), contexts, users, request.UserId, cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var found = await TenantUsers.FindConfinedAccountAsync(await currentUser.GetAsync(cancellationToken), db, request.UserId, cancellationToken);
             if (found.Error is { } error)
             {
                 return error;
             }
 
             var user = found.Value!;
+            var before = user.IsDisabled;
             user.IsDisabled = request.Disabled;
             var updated = await users.UpdateAsync(user);
             if (!updated.Succeeded)
@@ -46,6 +48,15 @@ public static class SetTenantUserDisabled
 
             // Ends open sessions on disable; on enable it does no harm (there are none).
             await users.UpdateSecurityStampAsync(user);
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"SetTenantUserDisabled: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = new { disabled = before },
+                    ["after"] = new { disabled = user.IsDisabled },
+                }),
+                cancellationToken: cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(user.Id, user.IsDisabled);
         }
     }

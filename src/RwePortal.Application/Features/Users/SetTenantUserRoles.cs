@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -30,7 +31,7 @@ public static class SetTenantUserRoles
         }
     }
 
-    internal sealed class Handler(ICurrentUser currentUser, TenantDbContextFactory contexts, UserManager<ApplicationUser> users)
+    internal sealed class Handler(ICurrentUser currentUser, AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit)
         : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
@@ -41,8 +42,9 @@ public static class SetTenantUserRoles
                 return TenantUsers.NoTenant();
             }
 
-            await using var db = await contexts.CreateAsync(cancellationToken);
-            if (await TenantUsers.FindMemberAsync(db, tenantId, request.UserId, cancellationToken) is null)
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var user = await TenantUsers.FindMemberAsync(db, tenantId, request.UserId, cancellationToken);
+            if (user is null)
             {
                 return TenantUsers.NotFound();
             }
@@ -64,14 +66,21 @@ public static class SetTenantUserRoles
 
             if (removed.Count > 0)
             {
-                var user = await users.FindByIdAsync(request.UserId.ToString());
-                if (user is not null)
-                {
-                    await users.UpdateSecurityStampAsync(user);
-                }
+                await users.UpdateSecurityStampAsync(user);
             }
 
-            return new Response(request.UserId, wanted.Order().ToList(), removed.Count > 0);
+            var after = wanted.Order().ToList();
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"SetTenantUserRoles: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = new { roles = current.Select(m => m.Role).Order().Select(r => r.ToString()) },
+                    ["after"] = new { roles = after.Select(r => r.ToString()) },
+                    ["sessions_ended"] = removed.Count > 0,
+                }),
+                cancellationToken: cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return new Response(request.UserId, after, removed.Count > 0);
         }
     }
 }

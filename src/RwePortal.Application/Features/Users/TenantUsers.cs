@@ -1,15 +1,17 @@
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
+using RwePortal.Application.Tenancy;
 
 namespace RwePortal.Application.Features.Users;
 
 /// <summary>
-/// What the user slices share. A person spans tenants, so users and memberships are not row-level secured:
-/// every lookup here goes through a membership of the current tenant, and a user of another tenant is "not found".
+/// What the user slices share. A person spans tenants: accounts are not tenant rows, memberships are (row-level
+/// secured). Every lookup here goes through a membership of the current tenant, and a user of another tenant is
+/// "not found". The slices work in the request's <see cref="AppDbContext"/>, the one <c>UserManager</c> uses, so an
+/// account change, the membership rows and the audit event commit in one transaction.
 /// </summary>
 internal static class TenantUsers
 {
@@ -41,43 +43,38 @@ internal static class TenantUsers
     /// </summary>
     public static async Task<bool> IsConfinedToAsync(AppDbContext db, ApplicationUser user, Guid tenantId, CancellationToken cancellationToken) =>
         !user.IsPlatformAdmin
-        && !await db.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.TenantId != tenantId, cancellationToken);
+        && (await UserMemberships.OfAsync(db, user.Id, cancellationToken)).All(m => m.TenantId == tenantId);
 
     /// <summary>
     /// The account an administrator of the current tenant may change account-wide (disable it, reset its second
     /// factor): a member of this tenant, not the administrator, and used in no other tenant. Checked in that order,
-    /// so another tenant's user answers "not found".
+    /// so another tenant's user answers "not found". <paramref name="db"/> is the request's context (the one
+    /// <c>UserManager</c> uses), so the user it returns is tracked there.
     /// </summary>
     public static async Task<Result<ApplicationUser>> FindConfinedAccountAsync(
-        UserContext admin, TenantDbContextFactory contexts, UserManager<ApplicationUser> users, Guid userId, CancellationToken cancellationToken)
+        UserContext admin, AppDbContext db, Guid userId, CancellationToken cancellationToken)
     {
         if (admin.TenantId is not { } tenantId)
         {
             return NoTenant();
         }
 
-        await using (var db = await contexts.CreateAsync(cancellationToken))
+        var member = await FindMemberAsync(db, tenantId, userId, cancellationToken);
+        if (member is null)
         {
-            var member = await FindMemberAsync(db, tenantId, userId, cancellationToken);
-            if (member is null)
-            {
-                return NotFound();
-            }
-
-            if (userId == admin.UserId)
-            {
-                return Self();
-            }
-
-            if (!await IsConfinedToAsync(db, member, tenantId, cancellationToken))
-            {
-                return SharedAccount();
-            }
+            return NotFound();
         }
 
-        var user = await users.FindByIdAsync(userId.ToString());
-        return user is null ? NotFound() : user;
+        if (userId == admin.UserId)
+        {
+            return Self();
+        }
+
+        return await IsConfinedToAsync(db, member, tenantId, cancellationToken) ? member : SharedAccount();
     }
+
+    /// <summary>What the trail says an account change acted on: the account's email and id.</summary>
+    public static string AuditTarget(ApplicationUser user) => $"user {user.Email} ({user.Id})";
 
     private const string Upper = "ABCDEFGHJKLMNPQRSTUVWXYZ";
     private const string Lower = "abcdefghijkmnopqrstuvwxyz";

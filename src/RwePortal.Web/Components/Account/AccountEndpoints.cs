@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Data;
+using RwePortal.Application.Tenancy;
 
 namespace RwePortal.Web.Components.Account;
 
@@ -41,7 +42,7 @@ internal static class AccountEndpoints
             await using var db = await contexts.CreateDbContextAsync();
             var allowed = user.IsPlatformAdmin
                 ? await db.Tenants.AnyAsync(t => t.Id == tenantId && t.IsActive)
-                : await db.TenantMemberships.AnyAsync(m => m.UserId == user.Id && m.TenantId == tenantId);
+                : (await UserMemberships.OfAsync(db, user.Id, context.RequestAborted)).Any(m => m.TenantId == tenantId && m.TenantActive);
             if (!allowed)
             {
                 return Results.NotFound();

@@ -38,7 +38,7 @@ public sealed class DataSourceGrantTests(AppFixture fixture) : IAsyncLifetime
         var grant = Assert.Single(item.Grants);
         Assert.Equal("Acme Pharma", grant.TenantName);
         Assert.Equal([DataPurposes.Research, DataPurposes.GenomicResearch], grant.Purposes);
-        await using var db = await fixture.CreateCrossTenantDbContextAsync();
+        await using var db = await fixture.CreateDbContextAsync(_acme);
         var admin = await fixture.FindUserAsync(DemoSeeder.PlatformAdminEmail);
         Assert.Equal(admin.Id, await db.DataSourceGrants.Where(g => g.DataSourceId == source).Select(g => g.GrantedBy).SingleAsync());
     }

@@ -136,12 +136,16 @@ public sealed class TenantAdministrationTests(AppFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task Only_a_platform_admin_gets_a_cross_tenant_context()
+    public async Task Only_a_platform_admin_gets_a_context_for_another_tenant()
     {
-        await fixture.SignInAsAsync(DemoSeeder.Email(DemoSeeder.Tenants[0], TenantRole.TenantAdmin));
+        var user = await fixture.SignInAsAsync(DemoSeeder.Email(DemoSeeder.Tenants[0], TenantRole.TenantAdmin));
+        var northwind = await fixture.TenantIdAsync("northwind");
         await using var scope = fixture.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<CurrentUser>().Bind(user);
         var factory = scope.ServiceProvider.GetRequiredService<TenantDbContextFactory>();
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => factory.CreateCrossTenantAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => factory.CreateForTenantAsync(northwind, CancellationToken.None));
+        await using var own = await factory.CreateForTenantAsync(user.TenantId!.Value, CancellationToken.None);
+        Assert.Equal(user.TenantId, own.Scope.TenantId);
     }
 }

@@ -57,10 +57,9 @@ public sealed class TenantUserTests(AppFixture fixture) : IAsyncLifetime
         Assert.Equal(existing.Id, added.UserId);
         Assert.False(added.CreatedAccount);
         Assert.Null(added.OneTimePassword);
-        await using var db = await fixture.CreateDbContextAsync();
-        var memberships = await db.TenantMemberships.Where(m => m.UserId == existing.Id).Select(m => new { m.TenantId, m.Role }).ToListAsync();
-        Assert.Contains(new { TenantId = _northwind, Role = TenantRole.StudyLead }, memberships);
-        Assert.Contains(new { TenantId = _acme, Role = TenantRole.Analyst }, memberships);
+        var memberships = await fixture.MembershipsOfAsync(existing.Id);
+        Assert.Contains((_northwind, TenantRole.StudyLead), memberships);
+        Assert.Contains((_acme, TenantRole.Analyst), memberships);
     }
 
     [Fact]
@@ -169,7 +168,7 @@ public sealed class TenantUserTests(AppFixture fixture) : IAsyncLifetime
     public async Task An_account_also_used_in_another_tenant_is_removed_here_rather_than_disabled()
     {
         var user = await fixture.CreateUserAsync(AppFixture.UniqueEmail("both"), _acme, TenantRole.Analyst);
-        await using (var db = await fixture.CreateDbContextAsync())
+        await using (var db = await fixture.CreateDbContextAsync(_northwind))
         {
             db.TenantMemberships.Add(new TenantMembership { TenantId = _northwind, UserId = user.Id, Role = TenantRole.Analyst });
             await db.SaveChangesAsync();
@@ -185,8 +184,7 @@ public sealed class TenantUserTests(AppFixture fixture) : IAsyncLifetime
         var after = await fixture.FindUserAsync(user.Email!);
         Assert.False(after.IsDisabled);
         Assert.NotEqual(user.SecurityStamp, after.SecurityStamp);
-        await using var check = await fixture.CreateDbContextAsync();
-        Assert.Equal([_northwind], await check.TenantMemberships.Where(m => m.UserId == user.Id).Select(m => m.TenantId).ToListAsync());
+        Assert.Equal([_northwind], (await fixture.MembershipsOfAsync(user.Id)).Select(m => m.TenantId));
     }
 
     [Fact]
@@ -248,8 +246,7 @@ public sealed class TenantUserTests(AppFixture fixture) : IAsyncLifetime
         var after = await fixture.FindUserAsync(other.Email!);
         Assert.Equal(other.SecurityStamp, after.SecurityStamp);
         Assert.False(after.IsDisabled);
-        await using var db = await fixture.CreateDbContextAsync();
-        Assert.Equal([TenantRole.Analyst], await db.TenantMemberships.Where(m => m.UserId == other.Id).Select(m => m.Role).ToListAsync());
+        Assert.Equal([TenantRole.Analyst], (await fixture.MembershipsOfAsync(other.Id)).Select(m => m.Role));
     }
 
     [Fact]
