@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RwePortal.Application.Data;
 using RwePortal.Application.Pipeline;
 using RwePortal.Application.Security;
+using RwePortal.Warehouse;
 
 namespace RwePortal.Application;
 
@@ -14,8 +15,16 @@ public static class DependencyInjection
     /// Registers the mediator, the slices, their validators and the pipeline (in this order: logging →
     /// authorization → validation), and the app database. The host supplies an <see cref="IUserContextSource"/>.
     /// </summary>
-    public static IServiceCollection AddApplication(this IServiceCollection services, string appConnectionString)
+    /// <param name="services">The host's services.</param>
+    /// <param name="appConnectionString">The app role's connection (rwe_app).</param>
+    /// <param name="warehouseConnectionString">The read-only warehouse role's connection (<see cref="WarehouseConnections"/>); hosts that read no warehouse pass none.</param>
+    public static IServiceCollection AddApplication(this IServiceCollection services, string appConnectionString, string? warehouseConnectionString = null)
     {
+        if (warehouseConnectionString is not null)
+        {
+            services.AddSingleton(_ => WarehouseConnections.Create(warehouseConnectionString));
+        }
+
         services.AddDbContextFactory<AppDbContext>(options => AppDatabase.Configure(options, appConnectionString));
 
         // The context Identity's stores use. Inside a request's scope it is bound to the request's tenant, so a handler

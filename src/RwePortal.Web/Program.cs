@@ -64,7 +64,8 @@ builder.Services.AddAuthorizationBuilder()
     .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
     .AddPermissionPolicies();
 
-builder.Services.AddApplication(appConnectionString);
+// The portal holds the app role's connection and the warehouse reader's, never the owner's (docs/security.md).
+builder.Services.AddApplication(appConnectionString, builder.Configuration.GetConnectionString("Warehouse"));
 builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
 
 var app = builder.Build();

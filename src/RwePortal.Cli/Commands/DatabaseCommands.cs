@@ -9,7 +9,7 @@ internal static class DatabaseCommands
 {
     public static IEnumerable<Command> Create()
     {
-        var migrate = new Command("migrate", "Apply the app database's migrations and the reviewed SQL in db/app (owner role).");
+        var migrate = new Command("migrate", "Apply the app database's schema changes (owner role): EF Core migrations and the reviewed SQL of db/, journaled in app.schema_journal.");
         migrate.SetAction(async (parseResult, cancellationToken) =>
         {
             if (!ConnectionSettings.TryGetOwner(out var owner))
@@ -18,7 +18,12 @@ internal static class DatabaseCommands
                 return 2;
             }
 
-            await AppMigrator.MigrateAsync(owner, cancellationToken);
+            var applied = await AppMigrator.MigrateAsync(owner, cancellationToken);
+            foreach (var step in applied)
+            {
+                await Console.Out.WriteLineAsync($"applied {step}");
+            }
+
             await Console.Out.WriteLineAsync("app database is up to date");
             return 0;
         });

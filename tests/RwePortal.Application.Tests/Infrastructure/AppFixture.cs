@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Dapper;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -32,7 +33,7 @@ public sealed class AppFixture : IAsyncLifetime
         await AppMigrator.MigrateAsync(_database.OwnerConnectionString);
 
         var services = new ServiceCollection().AddLogging();
-        services.AddApplication(_database.AppConnectionString);
+        services.AddApplication(_database.AppConnectionString, _database.ReaderConnectionString);
         services.AddRweIdentityCore();
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<IUserContextSource>(CurrentUser);
@@ -86,6 +87,22 @@ public sealed class AppFixture : IAsyncLifetime
         var context = await CreateDbContextAsync();
         context.BindTo(TenantScope.For(tenantId));
         return context;
+    }
+
+    /// <summary>Runs SQL as the owner role (arranging what a test needs, e.g. a trigger that makes a step fail).</summary>
+    public async Task OwnerSqlAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync(sql);
+    }
+
+    /// <summary>One row read as the owner role (what is really stored, whatever row-level security shows the portal).</summary>
+    public async Task<T> OwnerSqlRowAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = new NpgsqlConnection(_database.OwnerConnectionString);
+        await connection.OpenAsync();
+        return await connection.QuerySingleAsync<T>(sql, parameters);
     }
 
     /// <summary>Every membership of a user in every tenant, read as the owner role (what is really stored).</summary>

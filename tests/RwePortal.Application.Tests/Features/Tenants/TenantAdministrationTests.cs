@@ -148,4 +148,53 @@ public sealed class TenantAdministrationTests(AppFixture fixture) : IAsyncLifeti
         await using var own = await factory.CreateForTenantAsync(user.TenantId!.Value, CancellationToken.None);
         Assert.Equal(user.TenantId, own.Scope.TenantId);
     }
+
+    [Fact]
+    public async Task A_failure_after_the_account_is_created_leaves_neither_account_nor_tenant()
+    {
+        var slug = Slug();
+        var email = AppFixture.UniqueEmail("orphan", "new.test");
+        // The membership insert fails for this one tenant (as a constraint or a crash would): everything must roll back.
+        await fixture.OwnerSqlAsync($"""
+            CREATE FUNCTION app.test_refuse_{slug.Replace('-', '_')}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF EXISTS (SELECT 1 FROM app.tenants t WHERE t.id = NEW.tenant_id AND t.slug = '{slug}') THEN
+                    RAISE EXCEPTION 'refused for the test';
+                END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_refuse_{slug.Replace('-', '_')} BEFORE INSERT ON app.tenant_memberships
+                FOR EACH ROW EXECUTE FUNCTION app.test_refuse_{slug.Replace('-', '_')}();
+            """);
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => fixture.SendAsync(new CreateTenant.Command($"Tenant {slug}", slug, email, "Orphan Admin")));
+        }
+        finally
+        {
+            await fixture.OwnerSqlAsync($"DROP TRIGGER test_refuse_{slug.Replace('-', '_')} ON app.tenant_memberships; DROP FUNCTION app.test_refuse_{slug.Replace('-', '_')}();");
+        }
+
+        var normalized = email.ToUpperInvariant();
+        await using var db = await fixture.CreateDbContextAsync();
+        Assert.False(await db.Users.AnyAsync(u => u.NormalizedEmail == normalized));
+        Assert.False(await db.Tenants.AnyAsync(t => t.Slug == slug));
+    }
+
+    [Fact]
+    public async Task Creating_a_tenant_is_audited_with_its_target_in_the_same_transaction()
+    {
+        var slug = Slug();
+        var email = AppFixture.UniqueEmail("first", "new.test");
+
+        var created = (await fixture.SendAsync(new CreateTenant.Command($"Tenant {slug}", slug, email, "First Admin"))).Unwrap();
+
+        var (eventXmin, target, details) = await fixture.OwnerSqlRowAsync<(string, string, string)>(
+            "SELECT xmin::text, target, details::text FROM app.audit_event WHERE target LIKE @like",
+            new { like = $"CreateTenant: tenant {slug}%" });
+        var tenantXmin = await fixture.OwnerSqlRowAsync<string>("SELECT xmin::text FROM app.tenants WHERE id = @id", new { id = created.TenantId });
+        Assert.Equal(tenantXmin, eventXmin);
+        Assert.Contains(created.TenantId.ToString(), target);
+        Assert.Contains(email, details);
+    }
 }

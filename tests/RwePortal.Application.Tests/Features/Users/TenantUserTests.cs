@@ -283,4 +283,21 @@ public sealed class TenantUserTests(AppFixture fixture) : IAsyncLifetime
 
         Assert.Equal("Auth.Forbidden", result.Error!.Code);
     }
+
+    [Fact]
+    public async Task A_role_change_is_audited_with_its_target_and_before_and_after_in_the_transaction_of_the_change()
+    {
+        var user = await fixture.CreateUserAsync(AppFixture.UniqueEmail("roles"), _acme, TenantRole.Analyst);
+
+        (await fixture.SendAsync(new SetTenantUserRoles.Command(user.Id, [TenantRole.Analyst, TenantRole.StudyLead]))).Unwrap();
+
+        var (eventXmin, details) = await fixture.OwnerSqlRowAsync<(string, string)>(
+            "SELECT xmin::text, details::text FROM app.audit_event WHERE target = @target AND tenant_id = @tenant",
+            new { target = $"SetTenantUserRoles: user {user.Email} ({user.Id})", tenant = _acme });
+        var membershipXmin = await fixture.OwnerSqlRowAsync<string>(
+            "SELECT xmin::text FROM app.tenant_memberships WHERE user_id = @user AND role = 'StudyLead'", new { user = user.Id });
+        Assert.Equal(membershipXmin, eventXmin);
+        Assert.Contains("\"before\": {\"roles\": [\"Analyst\"]}", details);
+        Assert.Contains("\"after\": {\"roles\": [\"Analyst\", \"StudyLead\"]}", details);
+    }
 }
