@@ -1,11 +1,21 @@
 using System.CommandLine;
-using RwePortal.Cli.Commands;
+using RwePortal.Cli.Infrastructure;
 
-// Each area contributes its commands; `rwe --help` lists them all.
-var root = new RootCommand("rwe: the RwePortal command line (database setup, warehouse loads, analyses, benchmarks).");
-foreach (var command in CommandCatalog.All())
+var root = CliRoot.Create();
+
+// `rwe --needs-database ARGS...` answers yes or no for the rwe script, which starts PostgreSQL only when needed.
+if (args.Length > 0 && args[0] == DatabaseRequirement.QueryOption)
 {
-    root.Subcommands.Add(command);
+    Console.Out.WriteLine(DatabaseRequirement.Needs(root, args[1..]) ? "yes" : "no");
+    return 0;
 }
 
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (DatabaseErrors.IsNotMigrated(e))
+{
+    await Console.Error.WriteLineAsync(DatabaseErrors.NotMigratedMessage);
+    return 3;
+}

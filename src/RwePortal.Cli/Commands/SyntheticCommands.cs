@@ -144,7 +144,7 @@ internal static class SyntheticCommands
             await Console.Error.WriteLineAsync($"rwe: {e.Message}");
             return 1;
         }
-        catch (NpgsqlException e)
+        catch (NpgsqlException e) when (!DatabaseErrors.IsNotMigrated(e))
         {
             await Console.Error.WriteLineAsync($"rwe: database error: {e.Message}");
             return 1;

@@ -230,7 +230,7 @@ internal static class WarehouseCommands
             await Console.Error.WriteLineAsync($"rwe: {e.Message}");
             return 1;
         }
-        catch (NpgsqlException e)
+        catch (NpgsqlException e) when (!DatabaseErrors.IsNotMigrated(e))
         {
             await Console.Error.WriteLineAsync($"rwe: database error: {e.Message}");
             return 1;

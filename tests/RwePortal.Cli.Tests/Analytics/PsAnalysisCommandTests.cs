@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using RwePortal.Cli.Analytics;
+using RwePortal.Cli.Tests.Support;
 
-namespace RwePortal.Analytics.Tests.Cli;
+namespace RwePortal.Cli.Tests.Analytics;
 
 /// <summary>`rwe ps-analysis` end to end on files: the output contract and every kind of bad input.</summary>
 public sealed class PsAnalysisCommandTests : IDisposable
@@ -69,7 +70,7 @@ public sealed class PsAnalysisCommandTests : IDisposable
             var r = rWeights[i].Split(',');
             var o = ours[i + 1].Split(',');
             Assert.Equal(r[0], o[0]);
-            Support.Close.Assert(double.Parse(r[2], CultureInfo.InvariantCulture), double.Parse(o[2], CultureInfo.InvariantCulture), $"weight of {r[0]}");
+            Close.Assert(double.Parse(r[2], CultureInfo.InvariantCulture), double.Parse(o[2], CultureInfo.InvariantCulture), $"weight of {r[0]}");
         }
     }
 

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using RwePortal.Cli.Tests.Support;
+
+namespace RwePortal.Cli.Tests.Scripts;
+
+/// <summary>A second clone's private cluster that finds its saved port taken moves to a free one when it starts.</summary>
+public sealed class ClusterPortTests : IAsyncLifetime
+{
+    private readonly string _state = Directory.CreateTempSubdirectory("rwe-cluster-").FullName;
+
+    private Dictionary<string, string?> Clone(int port) => new() { ["RWE_STATE_DIR"] = _state, ["RWE_PG_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    public Task InitializeAsync()
+    {
+        // Readable by the postgres user, so the cluster lives inside this folder and goes with it.
+        File.SetUnixFileMode(_state, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Shell.RweAsync(["db", "stop"], Clone(0));
+        var data = new DirectoryInfo(Path.Combine(_state, "pg"));
+        if (data.LinkTarget is { } outside)
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+
+        Directory.Delete(_state, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_cluster_whose_saved_port_was_taken_starts_on_the_next_free_port_and_saves_it()
+    {
+        var saved = Ports.Free();
+        var created = await Shell.RweAsync(["db", "start"], Clone(saved));
+        Assert.True(created.ExitCode == 0, created.All);
+        Assert.Equal(saved.ToString(System.Globalization.CultureInfo.InvariantCulture), await File.ReadAllTextAsync(Path.Combine(_state, "port")));
+        var stopped = await Shell.RweAsync(["db", "stop"], Clone(saved));
+        Assert.True(stopped.ExitCode == 0, stopped.All);
+
+        using var squatter = new TcpListener(IPAddress.Loopback, saved);
+        squatter.Start();
+        var restarted = await Shell.RweAsync(["db", "start"], Clone(saved));
+
+        Assert.True(restarted.ExitCode == 0, restarted.All);
+        var now = int.Parse(await File.ReadAllTextAsync(Path.Combine(_state, "port")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(saved, now);
+        Assert.Contains($"port = {now}", await File.ReadAllTextAsync(Path.Combine(_state, "pg", "postgresql.conf")), StringComparison.Ordinal);
+        var status = await Shell.RweAsync(["db", "status"], Clone(saved));
+        Assert.True(status.ExitCode == 0, status.All);
+        Assert.Contains($"running on port {now}", status.Error, StringComparison.Ordinal);
+    }
+}
