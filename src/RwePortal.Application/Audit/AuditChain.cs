@@ -221,3 +221,45 @@ public static class AuditChain
         text.Append(Encoding.UTF8.GetByteCount(value).ToString(CultureInfo.InvariantCulture)).Append(':').Append(value).Append('|');
     }
 }
+
+/// <summary>
+/// What <c>rwe audit verify</c> prints for a report, and its exit code: 0 with <c>head: ID:HASH</c> when the trail is
+/// intact (and holds the anchor, if one was given), 1 with what is wrong otherwise.
+/// </summary>
+public static class AuditChainOutput
+{
+    public static int Write(AuditChainReport report, AuditChainHead? anchor, TextWriter stdout, TextWriter stderr)
+    {
+        if (report.FirstBreak is { } broken)
+        {
+            stderr.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"audit trail BROKEN at event {broken.Id} (occurred_at {broken.OccurredAt:yyyy-MM-dd HH:mm:ss.ffffff} UTC): {broken.Reason}"));
+            stderr.WriteLine($"  expected {broken.ExpectedHash}");
+            stderr.WriteLine($"  stored   {broken.StoredHash}");
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.EventsVerified} events before it verified"));
+            return 1;
+        }
+
+        if (!report.Intact)
+        {
+            stderr.WriteLine(string.Create(
+                CultureInfo.InvariantCulture, $"audit trail TRUNCATED or rewritten: {report.EventsVerified} events chain correctly, but"));
+            foreach (var problem in new[] { report.HeadMismatch, report.AnchorMismatch }.OfType<string>())
+            {
+                stderr.WriteLine("  " + problem);
+            }
+
+            return 1;
+        }
+
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit trail intact: {report.EventsVerified} events verified"));
+        stdout.WriteLine($"head: {report.Head}");
+        if (anchor is not null)
+        {
+            stdout.WriteLine($"anchor {anchor} found");
+        }
+
+        return 0;
+    }
+}

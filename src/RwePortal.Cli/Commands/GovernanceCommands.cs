@@ -104,39 +104,7 @@ internal static class GovernanceCommands
             await using var connection = new NpgsqlConnection(owner);
             await connection.OpenAsync(cancellationToken);
             var report = await AuditChain.VerifyAsync(connection, anchor, cancellationToken);
-            if (report.FirstBreak is { } broken)
-            {
-                await Console.Error.WriteLineAsync(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"""
-                    audit trail BROKEN at event {broken.Id} (occurred_at {broken.OccurredAt:yyyy-MM-dd HH:mm:ss.ffffff} UTC): {broken.Reason}
-                      expected {broken.ExpectedHash}
-                      stored   {broken.StoredHash}
-                    {report.EventsVerified} events before it verified
-                    """));
-                return 1;
-            }
-
-            if (report.HeadMismatch is not null || report.AnchorMismatch is not null)
-            {
-                await Console.Error.WriteLineAsync(string.Create(
-                    CultureInfo.InvariantCulture, $"audit trail TRUNCATED or rewritten: {report.EventsVerified} events chain correctly, but"));
-                foreach (var problem in new[] { report.HeadMismatch, report.AnchorMismatch }.OfType<string>())
-                {
-                    await Console.Error.WriteLineAsync("  " + problem);
-                }
-
-                return 1;
-            }
-
-            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"audit trail intact: {report.EventsVerified} events verified"));
-            await Console.Out.WriteLineAsync($"head: {report.Head}");
-            if (anchor is not null)
-            {
-                await Console.Out.WriteLineAsync($"anchor {anchor} found");
-            }
-
-            return 0;
+            return AuditChainOutput.Write(report, anchor, Console.Out, Console.Error);
         });
         audit.Subcommands.Add(verify);
         return audit;

@@ -38,6 +38,9 @@ public sealed class AuditAnchorTests(AuditDatabase audit) : IClassFixture<AuditD
         await using var owner = new NpgsqlConnection(audit.Database.OwnerConnectionString);
         var hash = await owner.ExecuteScalarAsync<byte[]>("SELECT hash FROM app.audit_event WHERE id = @last", new { last });
         Assert.Equal($"{last}:{Convert.ToHexStringLower(hash!)}", report.Head.ToString());
+        using var stdout = new StringWriter();
+        Assert.Equal(0, AuditChainOutput.Write(report, null, stdout, TextWriter.Null));
+        Assert.Contains($"\nhead: {last}:{Convert.ToHexStringLower(hash!)}\n", stdout.ToString().ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
     [Fact]

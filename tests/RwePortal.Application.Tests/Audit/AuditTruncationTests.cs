@@ -61,5 +61,25 @@ public sealed class AuditTruncationTests(AuditDatabase audit) : IClassFixture<Au
         Assert.False(withAnchor.Intact);
         Assert.Null(withAnchor.FirstBreak);
         Assert.Contains($"anchor event {anchor.Id} is missing", withAnchor.AnchorMismatch, StringComparison.Ordinal);
+
+        // What `rwe audit verify` prints and returns for each.
+        var passed = Print(withoutAnchor, null);
+        var failed = Print(withAnchor, anchor);
+
+        Assert.Equal(0, passed.Code);
+        Assert.Equal(
+            [$"audit trail intact: {withoutAnchor.EventsVerified} events verified", $"head: {anchor.Id - 2}:{withoutAnchor.Head.Hash}"],
+            passed.Out);
+        Assert.Equal(1, failed.Code);
+        Assert.Empty(failed.Out);
+        Assert.Contains($"anchor event {anchor.Id} is missing: the trail ends at event {anchor.Id - 2}", failed.Err, StringComparison.Ordinal);
+    }
+
+    private static (int Code, string[] Out, string Err) Print(AuditChainReport report, AuditChainHead? anchor)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = AuditChainOutput.Write(report, anchor, stdout, stderr);
+        return (code, stdout.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries), stderr.ToString());
     }
 }
