@@ -143,12 +143,9 @@ DECLARE
     v_hash bytea;
     v_details jsonb := coalesce(p_details, '{}'::jsonb);
 BEGIN
-    -- Under REPEATABLE READ or SERIALIZABLE the snapshot predates the lock; refuse rather than rely on it.
-    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'audit events are appended under READ COMMITTED only (this transaction is %)',
-            pg_catalog.current_setting('transaction_isolation');
-    END IF;
-
+    -- Under READ COMMITTED this waits for an append in progress and then reads the head it committed. Under
+    -- REPEATABLE READ or SERIALIZABLE, a head moved since the transaction's snapshot raises a serialization failure
+    -- (40001: retry the transaction) instead of forking the chain.
     SELECT h.id, h.hash INTO v_head_id, v_previous FROM app.audit_chain_head h WHERE h.singleton FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'app.audit_chain_head has no row: run the migrations (rwe migrate)';
