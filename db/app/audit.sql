@@ -183,7 +183,10 @@ AS $$
     SELECT '%' || replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
 $$;
 
-CREATE OR REPLACE FUNCTION app.find_audit_events(
+-- The listing functions are read-only and recreated on every migrate, so their result columns can change.
+DROP FUNCTION IF EXISTS app.find_audit_events_all_tenants(timestamptz, timestamptz, text, text, text, integer, bigint);
+DROP FUNCTION IF EXISTS app.find_audit_events(uuid, timestamptz, timestamptz, text, text, text, integer, bigint);
+CREATE FUNCTION app.find_audit_events(
     p_tenant_id uuid, p_from timestamptz, p_to timestamptz, p_user text, p_event_type text, p_target text,
     p_limit integer, p_offset bigint)
 RETURNS TABLE (id bigint, occurred_at timestamptz, tenant_id uuid, user_email text, event_type text, target text,
@@ -219,19 +222,22 @@ AS $$
       AND (p_target IS NULL OR e.target ILIKE app.audit_like_part(p_target) ESCAPE '\')
 $$;
 
--- The platform Admin's view across tenants (and of events without a tenant): the same filter and columns, run as
--- the owner. Read-only, at most 20,001 rows a call (the export's limit plus one). The portal calls these only for a
--- platform Admin (ListAuditEvents, ExportAuditEvents); PostgreSQL cannot tell who the portal's user is.
-CREATE OR REPLACE FUNCTION app.find_audit_events_all_tenants(
+-- The platform Admin's view across tenants (and of events without a tenant): the same filter and columns, plus
+-- the name of each event's tenant (NULL without one), run as the owner. Read-only, at most 20,001 rows a call
+-- (the export's limit plus one). The portal calls these only for a platform Admin (ListAuditEvents,
+-- ExportAuditEvents); PostgreSQL cannot tell who the portal's user is.
+CREATE FUNCTION app.find_audit_events_all_tenants(
     p_from timestamptz, p_to timestamptz, p_user text, p_event_type text, p_target text,
     p_limit integer, p_offset bigint)
-RETURNS TABLE (id bigint, occurred_at timestamptz, tenant_id uuid, user_email text, event_type text, target text,
-               outcome text, details text)
+RETURNS TABLE (id bigint, occurred_at timestamptz, tenant_id uuid, tenant_name text, user_email text, event_type text,
+               target text, outcome text, details text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT * FROM app.find_audit_events(NULL, p_from, p_to, p_user, p_event_type, p_target,
-                                        least(p_limit, 20001), p_offset)
+    SELECT f.id, f.occurred_at, f.tenant_id, t.name::text, f.user_email, f.event_type, f.target, f.outcome, f.details
+    FROM app.find_audit_events(NULL, p_from, p_to, p_user, p_event_type, p_target, least(p_limit, 20001), p_offset) f
+    LEFT JOIN app.tenants t ON t.id = f.tenant_id
+    ORDER BY f.id DESC
 $$;
 ALTER FUNCTION app.find_audit_events_all_tenants(timestamptz, timestamptz, text, text, text, integer, bigint)
     OWNER TO rwe_owner;

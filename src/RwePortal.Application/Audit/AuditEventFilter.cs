@@ -8,7 +8,7 @@ namespace RwePortal.Application.Audit;
 /// <summary>What the audit page filters on. Dates are whole UTC days, both ends included; text filters match parts, ignoring case.</summary>
 public sealed record AuditEventFilter(DateOnly? From = null, DateOnly? To = null, string? User = null, string? EventType = null, string? Target = null);
 
-/// <summary>An audit event as the audit page and its export show it.</summary>
+/// <summary>An audit event as the audit page and its export show it, with the name of its tenant (null without one).</summary>
 public sealed record AuditEventView(
     long Id,
     DateTimeOffset OccurredAt,
@@ -17,7 +17,8 @@ public sealed record AuditEventView(
     string EventType,
     string? Target,
     string Outcome,
-    string Details);
+    string Details,
+    string? TenantName = null);
 
 /// <summary>
 /// Reads the audit trail for the page and its export, as the portal's role. The filter lives in SQL
@@ -30,6 +31,9 @@ internal sealed class AuditEventReader : IAsyncDisposable
     private const string Columns =
         "id AS Id, occurred_at AS OccurredAt, tenant_id AS TenantId, user_email AS UserEmail, event_type AS EventType, " +
         "target AS Target, outcome AS Outcome, details AS Details";
+
+    /// <summary>Only the platform Admin's function names tenants; a TenantAdmin's events are all of their own tenant.</summary>
+    private const string AllTenantsColumns = Columns + ", tenant_name AS TenantName";
 
     private const string Filter = "@from, @to, @user, @eventType, @target";
 
@@ -87,10 +91,11 @@ internal sealed class AuditEventReader : IAsyncDisposable
         var parameters = Parameters(filter);
         parameters.Add("limit", limit);
         parameters.Add("offset", offset);
+        parameters.Add("tenantName", _reader.TenantName, DbType.String);
         var rows = await _connection.QueryAsync<Row>(new CommandDefinition(
             _reader.IsPlatformAdmin
-                ? $"SELECT {Columns} FROM app.find_audit_events_all_tenants({Filter}, @limit, @offset)"
-                : $"SELECT {Columns} FROM app.find_audit_events(@tenantId, {Filter}, @limit, @offset)",
+                ? $"SELECT {AllTenantsColumns} FROM app.find_audit_events_all_tenants({Filter}, @limit, @offset)"
+                : $"SELECT {Columns}, CAST(@tenantName AS text) AS TenantName FROM app.find_audit_events(@tenantId, {Filter}, @limit, @offset)",
             parameters,
             _transaction,
             timeoutSeconds,
@@ -125,9 +130,10 @@ internal sealed class AuditEventReader : IAsyncDisposable
 
     private static string? Text(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
-    private sealed record Row(long Id, DateTime OccurredAt, Guid? TenantId, string? UserEmail, string EventType, string? Target, string Outcome, string Details)
+    private sealed record Row(
+        long Id, DateTime OccurredAt, Guid? TenantId, string? UserEmail, string EventType, string? Target, string Outcome, string Details, string? TenantName)
     {
         public AuditEventView ToView() =>
-            new(Id, new DateTimeOffset(DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc)), TenantId, UserEmail, EventType, Target, Outcome, Details);
+            new(Id, new DateTimeOffset(DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc)), TenantId, UserEmail, EventType, Target, Outcome, Details, TenantName);
     }
 }

@@ -50,7 +50,7 @@ public static class ExportAuditEvents
             var truncated = rows.Count > MaxRows;
             var events = rows.Take(MaxRows).ToList();
             var csv = new StringBuilder();
-            csv.Append("id,occurred_at,tenant_id,user_email,event_type,target,outcome,details\r\n");
+            csv.Append("id,occurred_at,tenant_id,tenant,user_email,event_type,target,outcome,details\r\n");
             foreach (var e in events)
             {
                 csv.AppendJoin(
@@ -58,6 +58,7 @@ public static class ExportAuditEvents
                     e.Id.ToString(CultureInfo.InvariantCulture),
                     e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
                     e.TenantId?.ToString("D") ?? "",
+                    Cell(e.TenantName),
                     Cell(e.UserEmail),
                     Cell(e.EventType),
                     Cell(e.Target),

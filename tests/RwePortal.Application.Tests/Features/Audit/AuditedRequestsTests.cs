@@ -119,7 +119,7 @@ public sealed class AuditedRequestsTests(AppFixture fixture)
         var export = (await fixture.SendAsync(new ExportAuditEvents.Query(new AuditEventFilter(EventType: AuditEventTypes.Command)))).Unwrap();
 
         var text = System.Text.Encoding.UTF8.GetString(export.Content);
-        Assert.StartsWith("id,occurred_at,tenant_id,user_email,event_type,target,outcome,details", text, StringComparison.Ordinal);
+        Assert.StartsWith("id,occurred_at,tenant_id,tenant,user_email,event_type,target,outcome,details", text, StringComparison.Ordinal);
         Assert.Equal(export.Rows + 1, text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
         var last = await LastEventAsync(AuditEventTypes.Export);
         Assert.Equal(("audit trail", AcmeAdmin), (last?.Target, last?.Email));
@@ -160,7 +160,10 @@ public sealed class AuditedRequestsTests(AppFixture fixture)
         Assert.Equal([northwindId], northwindList.Items.Select(e => e.TenantId));
         Assert.Equal(3, platformList.TotalCount);
         Assert.Equal(new Guid?[] { null, northwindId, acmeId }, platformList.Items.Select(e => e.TenantId));
+        Assert.Equal(new string?[] { null, "Northwind Hospital", "Acme Pharma" }, platformList.Items.Select(e => e.TenantName));
+        Assert.Equal(["Acme Pharma"], acmeList.Items.Select(e => e.TenantName));
         Assert.Equal(3, platformExport.Rows);
+        Assert.Contains($",{northwindId:D},Northwind Hospital,", System.Text.Encoding.UTF8.GetString(platformExport.Content), StringComparison.Ordinal);
     }
 
     [Fact]
