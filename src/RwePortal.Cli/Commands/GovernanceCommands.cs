@@ -9,7 +9,8 @@ namespace RwePortal.Cli.Commands;
 
 /// <summary>
 /// Governance commands: <c>consent import --source S FILE</c> (the portal's importer: all or nothing) and
-/// <c>audit verify</c> (recomputes the audit trail's hash chain). Both run as the owner role.
+/// <c>audit verify [--anchor ID:HASH]</c> (recomputes the audit trail's hash chain, checks its head and an anchor). Both run
+/// as the owner role.
 /// </summary>
 internal static class GovernanceCommands
 {
@@ -75,7 +76,15 @@ internal static class GovernanceCommands
     private static Command Audit()
     {
         var audit = new Command("audit", "The audit trail (app.audit_event).");
-        var verify = new Command("verify", "Recompute the hash chain of the whole audit trail; exit 1 and name the first broken event if it does not match.");
+        var verify = new Command(
+            "verify",
+            "Recompute the hash chain of the whole audit trail and print its head (head: ID:HASH); exit 1 and say what is wrong " +
+            "if an event does not match, the trail does not end at the recorded head, or the --anchor event is missing or different.");
+        var anchorOption = new Option<string?>("--anchor")
+        {
+            Description = "ID:HASH of an event printed by an earlier verify and kept outside the database: fails if the trail no longer holds it.",
+        };
+        verify.Options.Add(anchorOption);
         verify.SetAction(async (parseResult, cancellationToken) =>
         {
             if (!ConnectionSettings.TryGetOwner(out var owner))
@@ -84,24 +93,28 @@ internal static class GovernanceCommands
                 return 2;
             }
 
-            await using var connection = new NpgsqlConnection(owner);
-            await connection.OpenAsync(cancellationToken);
-            var report = await AuditChain.VerifyAsync(connection, cancellationToken);
-            if (report.FirstBreak is not { } broken)
+            AuditChainHead? anchor = null;
+            if (parseResult.GetValue(anchorOption) is { } anchorText && !AuditChainHead.TryParse(anchorText, out anchor))
             {
-                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"audit trail intact: {report.EventsVerified} events verified"));
-                return 0;
+                await Console.Error.WriteLineAsync(
+                    $"--anchor {anchorText}: expected ID:HASH, a positive event id and its 64-digit hex hash, as a 'head:' line prints them");
+                return 2;
             }
 
-            await Console.Error.WriteLineAsync(string.Create(
-                CultureInfo.InvariantCulture,
-                $"""
-                audit trail BROKEN at event {broken.Id} (occurred_at {broken.OccurredAt:yyyy-MM-dd HH:mm:ss.ffffff} UTC): {broken.Reason}
-                  expected {broken.ExpectedHash}
-                  stored   {broken.StoredHash}
-                {report.EventsVerified} events before it verified
-                """));
-            return 1;
+            await using var connection = new NpgsqlConnection(owner);
+            await connection.OpenAsync(cancellationToken);
+            AuditChainReport report;
+            try
+            {
+                report = await AuditChain.VerifyAsync(connection, anchor, cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                await Console.Error.WriteLineAsync($"{e.MessageText}: the app database is not migrated; run ./rwe demo or ./rwe migrate");
+                return 2;
+            }
+
+            return AuditChainOutput.Write(report, anchor, Console.Out, Console.Error);
         });
         audit.Subcommands.Add(verify);
         return audit;

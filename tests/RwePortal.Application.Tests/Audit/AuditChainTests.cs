@@ -9,10 +9,10 @@ public sealed class AuditChainTests(AuditDatabase audit) : IClassFixture<AuditDa
 {
     private NpgsqlConnection Owner() => new(audit.Database.OwnerConnectionString);
 
-    private async Task<long> AppendAsync(string outcome, Dictionary<string, object?>? details = null)
+    private async Task<long> AppendAsync(string outcome, Dictionary<string, object?>? details = null, Guid? tenantId = null)
     {
         await audit.Trail.RecordAsync(
-            new AuditActor(Guid.NewGuid(), Guid.NewGuid(), "auditor@acme.test"),
+            new AuditActor(tenantId ?? Guid.NewGuid(), Guid.NewGuid(), "auditor@acme.test"),
             new AuditRecord(AuditEventTypes.Command, "Test target | with pipe", outcome, details));
         await using var connection = Owner();
         return await connection.ExecuteScalarAsync<long>("SELECT max(id) FROM app.audit_event");
@@ -26,12 +26,15 @@ public sealed class AuditChainTests(AuditDatabase audit) : IClassFixture<AuditDa
     }
 
     [Fact]
-    public async Task The_app_role_can_append_and_read_but_not_update_delete_or_truncate()
+    public async Task The_app_role_reads_its_tenants_events_but_cannot_update_delete_or_truncate()
     {
-        var id = await AppendAsync("Success");
+        var tenant = Guid.NewGuid();
+        var id = await AppendAsync("Success", tenantId: tenant);
         await using var app = new NpgsqlConnection(audit.Database.AppConnectionString);
+        await app.OpenAsync();
+        await app.ExecuteAsync("SELECT set_config('rwe.tenant_id', @tenant, false)", new { tenant = tenant.ToString() });
 
-        Assert.True(await app.ExecuteScalarAsync<long>("SELECT count(*) FROM app.audit_event") > 0);
+        Assert.Equal(1, await app.ExecuteScalarAsync<long>("SELECT count(*) FROM app.audit_event WHERE id = @id", new { id }));
         foreach (var sql in new[]
         {
             "UPDATE app.audit_event SET outcome = 'Forged' WHERE id = @id",
@@ -42,6 +45,21 @@ public sealed class AuditChainTests(AuditDatabase audit) : IClassFixture<AuditDa
             var error = await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(sql, new { id }));
             Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
         }
+    }
+
+    [Fact]
+    public async Task Not_even_the_owner_chooses_an_id_the_identity_gives_them_all()
+    {
+        await AppendAsync("Success");
+        await using var owner = Owner();
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => owner.ExecuteAsync(
+            """
+            INSERT INTO app.audit_event (id, occurred_at, event_type, outcome, previous_hash, hash)
+            VALUES (9000000000, now(), 'SignIn', 'Success', decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))
+            """));
+
+        Assert.Equal("428C9", error.SqlState); // generated_always: a value for an identity column that is GENERATED ALWAYS
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Dapper;
 using FluentValidation;
 using MediatR;
 using RwePortal.Application.Audit;
@@ -17,6 +16,8 @@ namespace RwePortal.Application.Features.Audit;
 public static class ExportAuditEvents
 {
     public const int MaxRows = 20_000;
+
+    private const int ExportTimeoutSeconds = 120;
 
     [RequiresPermission(Permission.ViewAudit)]
     public sealed record Query(AuditEventFilter Filter) : IRequest<Result<Response>>;
@@ -40,29 +41,16 @@ public static class ExportAuditEvents
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
             var user = await currentUser.GetAsync(cancellationToken);
-            var parameters = AuditEventQuery.Parameters(request.Filter, user);
-            parameters.Add("limit", MaxRows + 1);
-
-            List<ListAuditEvents.Row> rows;
-            await using (var connection = await connections.OpenAsync(cancellationToken))
+            IReadOnlyList<AuditEventView> rows;
+            await using (var trail = await AuditEventReader.OpenAsync(connections, user, cancellationToken))
             {
-                rows = (await connection.QueryAsync<ListAuditEvents.Row>(new CommandDefinition(
-                    $"""
-                    SELECT {AuditEventQuery.Columns}
-                    FROM app.audit_event
-                    {AuditEventQuery.Where}
-                    ORDER BY id DESC
-                    LIMIT @limit
-                    """,
-                    parameters,
-                    commandTimeout: 120,
-                    cancellationToken: cancellationToken))).ToList();
+                rows = await trail.FindAsync(request.Filter, MaxRows + 1, 0, ExportTimeoutSeconds, cancellationToken);
             }
 
             var truncated = rows.Count > MaxRows;
-            var events = rows.Take(MaxRows).Select(r => r.ToView()).ToList();
+            var events = rows.Take(MaxRows).ToList();
             var csv = new StringBuilder();
-            csv.Append("id,occurred_at,tenant_id,user_email,event_type,target,outcome,details\r\n");
+            csv.Append("id,occurred_at,tenant_id,tenant,user_email,event_type,target,outcome,details\r\n");
             foreach (var e in events)
             {
                 csv.AppendJoin(
@@ -70,6 +58,7 @@ public static class ExportAuditEvents
                     e.Id.ToString(CultureInfo.InvariantCulture),
                     e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
                     e.TenantId?.ToString("D") ?? "",
+                    Cell(e.TenantName),
                     Cell(e.UserEmail),
                     Cell(e.EventType),
                     Cell(e.Target),

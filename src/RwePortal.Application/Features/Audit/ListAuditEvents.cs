@@ -1,4 +1,3 @@
-using Dapper;
 using FluentValidation;
 using MediatR;
 using RwePortal.Application.Audit;
@@ -7,7 +6,10 @@ using RwePortal.Application.Security;
 
 namespace RwePortal.Application.Features.Audit;
 
-/// <summary>One page of the audit trail, newest first, filtered; a TenantAdmin sees their tenant's events, the platform Admin all.</summary>
+/// <summary>
+/// One page of the audit trail, newest first, filtered. A TenantAdmin sees their current tenant's events (row-level
+/// security holds it in PostgreSQL too); the platform Admin every event, those without a tenant included.
+/// </summary>
 public static class ListAuditEvents
 {
     public const int MaxPageSize = 200;
@@ -38,34 +40,11 @@ public static class ListAuditEvents
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
             var user = await currentUser.GetAsync(cancellationToken);
-            var parameters = AuditEventQuery.Parameters(request.Filter, user);
-            parameters.Add("limit", request.PageSize);
-            parameters.Add("offset", (long)request.Page * request.PageSize);
-
-            await using var connection = await connections.OpenAsync(cancellationToken);
-            var total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"SELECT count(*) FROM app.audit_event {AuditEventQuery.Where}",
-                parameters,
-                commandTimeout: AppSqlConnections.CommandTimeoutSeconds,
-                cancellationToken: cancellationToken));
-            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-                $"""
-                SELECT {AuditEventQuery.Columns}
-                FROM app.audit_event
-                {AuditEventQuery.Where}
-                ORDER BY id DESC
-                LIMIT @limit OFFSET @offset
-                """,
-                parameters,
-                commandTimeout: AppSqlConnections.CommandTimeoutSeconds,
-                cancellationToken: cancellationToken));
-            return new Response(rows.Select(r => r.ToView()).ToList(), total);
+            await using var trail = await AuditEventReader.OpenAsync(connections, user, cancellationToken);
+            var total = await trail.CountAsync(request.Filter, cancellationToken);
+            var items = await trail.FindAsync(
+                request.Filter, request.PageSize, (long)request.Page * request.PageSize, AppSqlConnections.CommandTimeoutSeconds, cancellationToken);
+            return new Response(items, total);
         }
-    }
-
-    internal sealed record Row(long Id, DateTime OccurredAt, Guid? TenantId, string? UserEmail, string EventType, string? Target, string Outcome, string Details)
-    {
-        public AuditEventView ToView() =>
-            new(Id, new DateTimeOffset(DateTime.SpecifyKind(OccurredAt, DateTimeKind.Utc)), TenantId, UserEmail, EventType, Target, Outcome, Details);
     }
 }

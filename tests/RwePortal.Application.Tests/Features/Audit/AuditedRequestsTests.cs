@@ -119,9 +119,68 @@ public sealed class AuditedRequestsTests(AppFixture fixture)
         var export = (await fixture.SendAsync(new ExportAuditEvents.Query(new AuditEventFilter(EventType: AuditEventTypes.Command)))).Unwrap();
 
         var text = System.Text.Encoding.UTF8.GetString(export.Content);
-        Assert.StartsWith("id,occurred_at,tenant_id,user_email,event_type,target,outcome,details", text, StringComparison.Ordinal);
+        Assert.StartsWith("id,occurred_at,tenant_id,tenant,user_email,event_type,target,outcome,details", text, StringComparison.Ordinal);
         Assert.Equal(export.Rows + 1, text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
         var last = await LastEventAsync(AuditEventTypes.Export);
         Assert.Equal(("audit trail", AcmeAdmin), (last?.Target, last?.Email));
+    }
+
+    private async Task AppendAsync(Guid? tenantId, string target)
+    {
+        await using var app = new NpgsqlConnection(fixture.Database.AppConnectionString);
+        await app.OpenAsync();
+        await AuditLog.AppendAsync(
+            app, null, new AuditActor(tenantId, null, "someone@example.test"), new AuditRecord(AuditEventTypes.SignIn, target, AuditOutcomes.Success), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Through_the_slices_a_tenant_admin_sees_only_their_tenant_and_the_platform_admin_every_tenant_and_none()
+    {
+        var acmeId = await fixture.TenantIdAsync("acme");
+        var northwindId = await fixture.TenantIdAsync("northwind");
+        var marker = $"isolation-{Guid.NewGuid():N}";
+        await AppendAsync(acmeId, marker);
+        await AppendAsync(northwindId, marker);
+        await AppendAsync(null, marker);
+        var filter = new AuditEventFilter(Target: marker);
+
+        await fixture.SignInAsAsync(AcmeAdmin);
+        var acmeList = (await fixture.SendAsync(new ListAuditEvents.Query(filter))).Unwrap();
+        var acmeExport = (await fixture.SendAsync(new ExportAuditEvents.Query(filter))).Unwrap();
+        await fixture.SignInAsAsync(NorthwindAdmin);
+        var northwindList = (await fixture.SendAsync(new ListAuditEvents.Query(filter))).Unwrap();
+        await fixture.SignInAsAsync("admin@rweportal.test");
+        var platformList = (await fixture.SendAsync(new ListAuditEvents.Query(filter))).Unwrap();
+        var platformExport = (await fixture.SendAsync(new ExportAuditEvents.Query(filter))).Unwrap();
+
+        Assert.Equal(1, acmeList.TotalCount);
+        Assert.Equal([acmeId], acmeList.Items.Select(e => e.TenantId));
+        Assert.Equal(1, acmeExport.Rows);
+        Assert.DoesNotContain(northwindId.ToString("D"), System.Text.Encoding.UTF8.GetString(acmeExport.Content), StringComparison.Ordinal);
+        Assert.Equal([northwindId], northwindList.Items.Select(e => e.TenantId));
+        Assert.Equal(3, platformList.TotalCount);
+        Assert.Equal(new Guid?[] { null, northwindId, acmeId }, platformList.Items.Select(e => e.TenantId));
+        Assert.Equal(new string?[] { null, "Northwind Hospital", "Acme Pharma" }, platformList.Items.Select(e => e.TenantName));
+        Assert.Equal(["Acme Pharma"], acmeList.Items.Select(e => e.TenantName));
+        Assert.Equal(3, platformExport.Rows);
+        Assert.Contains($",{northwindId:D},Northwind Hospital,", System.Text.Encoding.UTF8.GetString(platformExport.Content), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_platform_admins_pages_of_every_tenant_are_counted_and_paged_newest_first()
+    {
+        var acmeId = await fixture.TenantIdAsync("acme");
+        var northwindId = await fixture.TenantIdAsync("northwind");
+        var marker = $"paging-all-{Guid.NewGuid():N}";
+        for (var i = 0; i < 5; i++)
+        {
+            await AppendAsync(i % 2 == 0 ? acmeId : northwindId, $"{marker} {i}");
+        }
+
+        await fixture.SignInAsAsync("admin@rweportal.test");
+        var second = (await fixture.SendAsync(new ListAuditEvents.Query(new AuditEventFilter(Target: marker), Page: 1, PageSize: 2))).Unwrap();
+
+        Assert.Equal(5, second.TotalCount);
+        Assert.Equal([$"{marker} 2", $"{marker} 1"], second.Items.Select(e => e.Target));
     }
 }

@@ -49,10 +49,13 @@ public sealed class AuditPageTests : BunitContext, IAsyncLifetime
     // MudBlazor's popover services dispose asynchronously only.
     async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync();
 
-    private IRenderedComponent<AuditPage> RenderPage()
+    private static readonly UserContext PlatformAdmin =
+        new(Guid.NewGuid(), "admin@rweportal.test", "Platform Admin", true, null, null, []) { SignedInWithSecondFactor = true };
+
+    private IRenderedComponent<AuditPage> RenderPage(UserContext? user = null)
     {
         Render<MudPopoverProvider>();
-        return Render<AuditPage>(parameters => parameters.AddCascadingValue(Admin));
+        return Render<AuditPage>(parameters => parameters.AddCascadingValue(user ?? Admin));
     }
 
     private static string[] Types(IRenderedComponent<AuditPage> page) =>
@@ -110,5 +113,30 @@ public sealed class AuditPageTests : BunitContext, IAsyncLifetime
         var link = page.WaitForElement("[data-testid=audit-export-download]");
         Assert.Equal("audit-20260101-000000.csv", link.GetAttribute("download"));
         Assert.StartsWith("data:text/csv", link.GetAttribute("href"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_platform_admin_sees_each_events_tenant_none_for_events_without_one()
+    {
+        _mediator.Answer<ListAuditEvents.Query, Result<ListAuditEvents.Response>>(_ => new ListAuditEvents.Response(
+            [
+                Events[0] with { TenantName = "Acme Pharma" },
+                new(9, DateTimeOffset.UtcNow, null, "nobody@example.test", AuditEventTypes.SignInFailed, "account", "InvalidCredentials", "{}"),
+            ],
+            2));
+
+        var page = RenderPage(PlatformAdmin);
+
+        page.WaitForAssertion(() => Assert.Equal(
+            ["Acme Pharma", "none"], page.FindAll("[data-testid=audit-row-tenant]").Select(e => e.TextContent.Trim())));
+    }
+
+    [Fact]
+    public void A_tenant_admin_sees_no_tenant_column_all_events_being_their_tenants()
+    {
+        var page = RenderPage();
+
+        page.WaitForAssertion(() => Assert.Equal(3, Types(page).Length));
+        Assert.Empty(page.FindAll("[data-testid=audit-row-tenant]"));
     }
 }
