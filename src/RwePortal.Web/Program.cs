@@ -1,5 +1,9 @@
+using System.Net;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using MudBlazor.Services;
 using RwePortal.Application;
 using RwePortal.Application.Data;
@@ -39,9 +43,57 @@ builder.Services.ConfigureApplicationCookie(options =>
     options.Cookie.Name = "rwe.auth";
     options.Cookie.HttpOnly = true;
     options.Cookie.SameSite = SameSiteMode.Strict;
+    // Secure whenever the request came over HTTPS (directly or, with ReverseProxy:Enabled, through a proxy that says
+    // so): the demo still works over plain HTTP on the loopback address.
+    options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
     options.SlidingExpiration = true;
     options.ExpireTimeSpan = TimeSpan.FromHours(8);
 });
+builder.Services.ConfigureExternalCookie(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+builder.Services.Configure<CookieAuthenticationOptions>(IdentityConstants.TwoFactorUserIdScheme, options =>
+{
+    options.Cookie.HttpOnly = true;
+    options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+});
+builder.Services.Configure<AntiforgeryOptions>(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+
+// HSTS on every HTTPS response outside Development (Kestrel's own TLS, or a TLS-terminating proxy): browsers then
+// refuse plain HTTP to this host for a year. Browsers ignore the header on HTTP, and loopback hosts never get it.
+builder.Services.AddHsts(options =>
+{
+    options.MaxAge = TimeSpan.FromDays(365);
+    options.IncludeSubDomains = builder.Configuration.GetValue("Hsts:IncludeSubDomains", false);
+});
+
+// Behind a TLS-terminating reverse proxy (docs/deployment.md): trust X-Forwarded-Proto/-For only from the proxies
+// named in ReverseProxy:KnownProxies / ReverseProxy:KnownNetworks (the loopback address when none are named).
+var reverseProxy = builder.Configuration.GetSection("ReverseProxy");
+var behindReverseProxy = reverseProxy.GetValue("Enabled", false);
+if (behindReverseProxy)
+{
+    builder.Services.Configure<ForwardedHeadersOptions>(options =>
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        options.ForwardLimit = 1;
+        var proxies = reverseProxy.GetSection("KnownProxies").Get<string[]>() ?? [];
+        var networks = reverseProxy.GetSection("KnownNetworks").Get<string[]>() ?? [];
+        if (proxies.Length + networks.Length > 0)
+        {
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var proxy in proxies)
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in networks)
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        }
+    });
+}
+
 builder.Services.Configure<SecurityStampValidatorOptions>(options =>
 {
     // Each request re-checks the cookie against the account at most a minute after the last check, as the circuits
@@ -70,12 +122,24 @@ builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
 
 var app = builder.Build();
 
+if (behindReverseProxy)
+{
+    // First, so that everything after (HSTS, Secure cookies, redirects) sees the scheme the browser used.
+    app.UseForwardedHeaders();
+}
+
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
+    app.UseHsts();
 }
 
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseRouting();
+app.UseAuthentication();
+// A one-time password opens the change-password page only: before authorization, so no page or API runs first.
+app.UsePasswordChangeGate();
+app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapStaticAssets().AllowAnonymous();

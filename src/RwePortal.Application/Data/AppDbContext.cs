@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Tenancy;
@@ -11,7 +12,7 @@ namespace RwePortal.Application.Data;
 /// sees none of them. Handlers get bound contexts from <see cref="TenantDbContextFactory"/>.
 /// </summary>
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
-    : IdentityUserContext<ApplicationUser, Guid>(options)
+    : IdentityUserContext<ApplicationUser, Guid>(options), IDataProtectionKeyContext
 {
     public const string Schema = "app";
 
@@ -31,6 +32,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<TenantDataSourceGrant> DataSourceGrants => Set<TenantDataSourceGrant>();
 
     public DbSet<RegisteredDataSource> DataSources => Set<RegisteredDataSource>();
+
+    /// <summary>The portal's data-protection key ring (cookies, antiforgery tokens), so a restart keeps everyone signed in.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>Binds a fresh context to a tenant. Once only, before its first query.</summary>
     internal void BindTo(TenantScope scope)
@@ -52,6 +56,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
         {
             user.Property(u => u.DisplayName).HasMaxLength(200);
         });
+
+        builder.Entity<DataProtectionKey>(key => key.ToTable("data_protection_keys"));
 
         builder.Entity<Tenant>(tenant =>
         {

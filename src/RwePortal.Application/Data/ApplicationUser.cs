@@ -17,4 +17,13 @@ public sealed class ApplicationUser : IdentityUser<Guid>
     public Guid? CurrentTenantId { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// Set while the account's password is a one-time password an administrator handed over: the person must choose
+    /// their own before anything else opens.
+    /// </summary>
+    public bool PasswordMustChange { get; set; }
+
+    /// <summary>When the one-time password stops signing in (72 hours after it was issued); null once changed.</summary>
+    public DateTimeOffset? OneTimePasswordExpiresAt { get; set; }
 }

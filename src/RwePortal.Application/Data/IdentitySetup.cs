@@ -15,7 +15,9 @@ public static class IdentitySetup
 
     public static IdentityBuilder AddRweIdentityCore(this IServiceCollection services)
     {
-        services.AddDataProtection().SetApplicationName("RwePortal");
+        // The key ring lives in app.data_protection_keys: a restart (or a second instance) reads the same keys, so
+        // sign-in cookies and antiforgery tokens stay valid.
+        services.AddDataProtection().SetApplicationName("RwePortal").PersistKeysToDbContext<AppDbContext>();
         services.Configure<PasswordHasherOptions>(options =>
         {
             options.CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Identity;
 using RwePortal.Application.Data;
 
 namespace RwePortal.Application.Security;
@@ -23,4 +24,33 @@ public static class SecondFactor
         user.IsPlatformAdmin
         || (await Tenancy.UserMemberships.OfAsync(db, user.Id, cancellationToken))
             .Any(m => m.Role == TenantRole.TenantAdmin && m.TenantActive);
+
+    /// <summary>
+    /// Resets an account's second factor (lost or compromised authenticator): turns it off, replaces the
+    /// authenticator key and discards every recovery code, so nothing issued for the old authenticator signs in
+    /// again. Each step changes the security stamp, which ends the account's open sessions; a session refreshed
+    /// after it is password-only (<see cref="RweSignInManager"/>), so an administrator must enrol again before an
+    /// administration page opens.
+    /// </summary>
+    public static async Task<IdentityResult> ResetAsync(UserManager<ApplicationUser> users, ApplicationUser user)
+    {
+        var disabled = await users.SetTwoFactorEnabledAsync(user, false);
+        if (!disabled.Succeeded)
+        {
+            return disabled;
+        }
+
+        var reset = await users.ResetAuthenticatorKeyAsync(user);
+        if (!reset.Succeeded)
+        {
+            return reset;
+        }
+
+        // Generating zero codes replaces the stored ones with none: old codes stop working, and enrolling the new
+        // authenticator issues a fresh set.
+        await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);
+        return await users.CountRecoveryCodesAsync(user) == 0
+            ? IdentityResult.Success
+            : IdentityResult.Failed(new IdentityError { Code = "RecoveryCodesKept", Description = "The recovery codes could not be discarded." });
+    }
 }

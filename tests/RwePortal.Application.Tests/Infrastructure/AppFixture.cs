@@ -20,12 +20,16 @@ public sealed class AppFixture : IAsyncLifetime
 {
     private readonly TestDatabase _database = new();
     private ServiceProvider? _provider;
+    private SignInHost? _signIns;
 
     public TestCurrentUser CurrentUser { get; } = new();
 
     public TestDatabase Database => _database;
 
     public IServiceProvider Services => _provider ?? throw new InvalidOperationException("Fixture not initialised.");
+
+    /// <summary>Identity's sign-in as the portal wires it, for tests of what a session may do.</summary>
+    public SignInHost SignIns => _signIns ??= new SignInHost(this);
 
     public async Task InitializeAsync()
     {
@@ -45,6 +49,11 @@ public sealed class AppFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_signIns is not null)
+        {
+            await _signIns.DisposeAsync();
+        }
+
         if (_provider is not null)
         {
             await _provider.DisposeAsync();

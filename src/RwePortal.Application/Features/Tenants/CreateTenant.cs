@@ -67,6 +67,7 @@ public static class CreateTenant
                     DisplayName = request.AdminDisplayName.Trim(),
                     CurrentTenantId = tenant.Id,
                 };
+                OneTimePasswords.Start(admin, DateTimeOffset.UtcNow);
                 var created = await users.CreateAsync(admin, oneTimePassword);
                 if (!created.Succeeded)
                 {

@@ -12,8 +12,8 @@ namespace RwePortal.Application.Features.Users;
 
 /// <summary>
 /// Adds a person to the current tenant with roles. A new email creates the account with a one-time password that
-/// the response carries once (only its hash is stored); an existing account gets a membership here, and keeps its
-/// password and its roles elsewhere.
+/// the response carries once (only its hash is stored), valid for 72 hours and to be changed at first sign-in; an
+/// existing account gets a membership here, and keeps its password and its roles elsewhere.
 /// </summary>
 public static class AddTenantUser
 {
@@ -55,7 +55,6 @@ public static class AddTenantUser
             string? oneTimePassword = null;
             if (user is null)
             {
-                oneTimePassword = TenantUsers.NewOneTimePassword();
                 user = new ApplicationUser
                 {
                     UserName = email,
@@ -64,6 +63,7 @@ public static class AddTenantUser
                     DisplayName = request.DisplayName.Trim(),
                     CurrentTenantId = tenantId,
                 };
+                oneTimePassword = OneTimePasswords.Issue(user, DateTimeOffset.UtcNow);
                 var created = await users.CreateAsync(user, oneTimePassword);
                 if (!created.Succeeded)
                 {

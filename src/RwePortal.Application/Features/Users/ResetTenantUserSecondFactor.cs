@@ -9,8 +9,9 @@ using RwePortal.Application.Security;
 namespace RwePortal.Application.Features.Users;
 
 /// <summary>
-/// For a person who lost their authenticator: turns their second factor off and replaces its key, so they enrol
-/// again (administrators are made to at their next sign-in). Their open sessions end within a minute.
+/// For a person who lost their authenticator: turns their second factor off, replaces its key and discards their
+/// recovery codes, so they enrol again (administrators are made to at their next sign-in, and no administration
+/// page opens before). Their open sessions end within a minute.
 /// </summary>
 public static class ResetTenantUserSecondFactor
 {
@@ -38,12 +39,11 @@ public static class ResetTenantUserSecondFactor
 
             var user = found.Value!;
             var before = user.TwoFactorEnabled;
-            // Both change the security stamp, which ends the open sessions.
-            var reset = await users.ResetAuthenticatorKeyAsync(user);
-            var disabled = reset.Succeeded ? await users.SetTwoFactorEnabledAsync(user, false) : reset;
-            if (!disabled.Succeeded)
+            // Changes the security stamp, which ends the open sessions.
+            var reset = await SecondFactor.ResetAsync(users, user);
+            if (!reset.Succeeded)
             {
-                return Error.Validation(disabled.Errors.Select(e => e.Description));
+                return Error.Validation(reset.Errors.Select(e => e.Description));
             }
 
             await audit.RecordChangeAsync(
@@ -51,7 +51,7 @@ public static class ResetTenantUserSecondFactor
                 new AuditRecord(AuditEventTypes.Command, $"ResetTenantUserSecondFactor: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
                 {
                     ["before"] = new { second_factor = before },
-                    ["after"] = new { second_factor = false, authenticator_key = "replaced" },
+                    ["after"] = new { second_factor = false, authenticator_key = "replaced", recovery_codes = 0 },
                 }),
                 cancellationToken: cancellationToken);
             await transaction.CommitAsync(cancellationToken);

@@ -98,3 +98,55 @@ internal static class TenantUsers
         return new string(shuffled);
     }
 }
+
+/// <summary>
+/// One-time passwords, the first password of an account an administrator creates (or a new one they issue): it
+/// signs in for <see cref="Lifetime"/> and only to the change-password page, where the person chooses their own.
+/// </summary>
+public static class OneTimePasswords
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(72);
+
+    /// <summary>Marks <paramref name="user"/> as holding a fresh one-time password; the caller saves the user.</summary>
+    public static void Start(ApplicationUser user, DateTimeOffset now)
+    {
+        user.PasswordMustChange = true;
+        user.OneTimePasswordExpiresAt = now + Lifetime;
+    }
+
+    /// <summary>A new random one-time password for <paramref name="user"/>, marked as such (expiry and forced change).</summary>
+    public static string Issue(ApplicationUser user, DateTimeOffset now)
+    {
+        Start(user, now);
+        return TenantUsers.NewOneTimePassword();
+    }
+
+    /// <summary>Whether the account's password is a one-time password past its expiry.</summary>
+    public static bool HasExpired(ApplicationUser user, DateTimeOffset now) =>
+        user.PasswordMustChange && user.OneTimePasswordExpiresAt is { } expiresAt && expiresAt <= now;
+
+    /// <summary>
+    /// Changes a signed-in person's password and, if it was a one-time password, ends that state. The new password
+    /// must differ from the old one.
+    /// </summary>
+    public static async Task<IdentityResult> ChangeAsync(UserManager<ApplicationUser> users, ApplicationUser user, string currentPassword, string newPassword)
+    {
+        if (string.Equals(currentPassword, newPassword, StringComparison.Ordinal))
+        {
+            return IdentityResult.Failed(new IdentityError { Code = "PasswordUnchanged", Description = "Choose a new password that differs from the current one." });
+        }
+
+        // Cleared before the change so that Identity's one update saves both; put back if the change is refused.
+        var (mustChange, expiresAt) = (user.PasswordMustChange, user.OneTimePasswordExpiresAt);
+        user.PasswordMustChange = false;
+        user.OneTimePasswordExpiresAt = null;
+        var changed = await users.ChangePasswordAsync(user, currentPassword, newPassword);
+        if (!changed.Succeeded)
+        {
+            (user.PasswordMustChange, user.OneTimePasswordExpiresAt) = (mustChange, expiresAt);
+        }
+
+        return changed;
+    }
+}
+

@@ -21,7 +21,7 @@ internal static class AccountEndpoints
         {
             await auditTrail.RecordSignOutAsync(context.User);
             await signInManager.SignOutAsync();
-            return TypedResults.LocalRedirect($"~/{returnUrl}");
+            return TypedResults.LocalRedirect(ReturnUrls.ToLocal(returnUrl, BaseUri(context)));
         }).AllowAnonymous();
 
         // Switching tenant re-issues the cookie with the new tenant and its roles, then reloads the page.
@@ -51,9 +51,12 @@ internal static class AccountEndpoints
             user.CurrentTenantId = tenantId;
             await userManager.UpdateAsync(user);
             await signInManager.RefreshSignInAsync(user);
-            return Results.LocalRedirect($"~/{returnUrl}");
+            return Results.LocalRedirect(ReturnUrls.ToLocal(returnUrl, BaseUri(context)));
         });
 
         return account;
     }
+
+    private static string BaseUri(HttpContext context) =>
+        $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/";
 }

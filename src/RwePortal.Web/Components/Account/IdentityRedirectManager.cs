@@ -4,6 +4,7 @@ using RwePortal.Application.Data;
 
 namespace RwePortal.Web.Components.Account;
 
+/// <summary>Redirects of the statically rendered account pages, with the status message cookie they show.</summary>
 internal sealed class IdentityRedirectManager(NavigationManager navigationManager)
 {
     public const string StatusCookieName = "Identity.StatusMessage";
@@ -16,19 +17,11 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
         MaxAge = TimeSpan.FromSeconds(5),
     };
 
-    public void RedirectTo(string? uri)
-    {
-        uri ??= "";
-
-        // Prevent open redirects.
-        if (!Uri.IsWellFormedUriString(uri, UriKind.Relative)
-            || uri.StartsWith("//", StringComparison.Ordinal))
-        {
-            uri = navigationManager.ToBaseRelativePath(uri);
-        }
-
-        navigationManager.NavigateTo(uri);
-    }
+    /// <summary>
+    /// Redirects within the portal only: every target, a return URL from the query included, goes through
+    /// <see cref="ReturnUrls.ToLocal"/>, and anything that would leave the portal leads home instead.
+    /// </summary>
+    public void RedirectTo(string? uri) => navigationManager.NavigateTo(ReturnUrls.ToLocal(uri, navigationManager.BaseUri));
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)
     {

@@ -112,6 +112,25 @@ public sealed class UsersPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void A_new_one_time_password_is_issued_after_confirmation_and_shown_once_to_the_admin()
+    {
+        _mediator.Answer<IssueTenantUserOneTimePassword.Command, Result<IssueTenantUserOneTimePassword.Response>>(command =>
+            new IssueTenantUserOneTimePassword.Response(command.UserId, "Xk7#pQ2mZr9!aB4dE6fH", DateTimeOffset.UtcNow.AddHours(72)));
+        var dialogs = Render<MudDialogProvider>();
+        var page = RenderPage();
+        page.WaitForAssertion(() => Assert.Equal(3, page.FindAll("[data-testid=user-email]").Count));
+
+        Row(page, "analyst@acme.test").Single().QuerySelector("[data-testid=user-new-password]")!.Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("72 hours", dialogs.Markup, StringComparison.Ordinal));
+        Assert.Empty(_mediator.Sent.OfType<IssueTenantUserOneTimePassword.Command>());
+        dialogs.FindAll("button").Single(b => b.TextContent.Contains("Replace password", StringComparison.Ordinal)).Click();
+
+        dialogs.WaitForAssertion(() => Assert.Equal("Xk7#pQ2mZr9!aB4dE6fH", dialogs.Find("[data-testid=issued-password]").TextContent));
+        var command = Assert.Single(_mediator.Sent.OfType<IssueTenantUserOneTimePassword.Command>());
+        Assert.Equal(Analyst.UserId, command.UserId);
+    }
+
+    [Fact]
     public void Searching_asks_the_server_for_matching_users()
     {
         var page = RenderPage();
