@@ -24,7 +24,7 @@ public sealed class SignInHost : IAsyncDisposable
     {
         var services = new ServiceCollection().AddLogging();
         services.AddApplication(fixture.Database.AppConnectionString);
-        services.AddSingleton<ICurrentUser>(fixture.CurrentUser);
+        services.AddSingleton<IUserContextSource>(fixture.CurrentUser);
         var authentication = services.AddAuthentication(IdentityConstants.ApplicationScheme);
         foreach (var scheme in new[]
         {

@@ -53,7 +53,7 @@ public sealed class DataProtectionKeyTests(AppFixture fixture)
     {
         var services = new ServiceCollection().AddLogging();
         services.AddApplication(fixture.Database.AppConnectionString);
-        services.AddSingleton<ICurrentUser>(fixture.CurrentUser);
+        services.AddSingleton<IUserContextSource>(fixture.CurrentUser);
         services.AddRweIdentityCore();
         return services.BuildServiceProvider();
     }

@@ -1,6 +1,7 @@
 using FluentValidation;
 using MediatR;
 using Microsoft.AspNetCore.Identity;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
@@ -25,13 +26,13 @@ public static class IssueTenantUserOneTimePassword
         public Validator() => RuleFor(c => c.UserId).NotEmpty();
     }
 
-    internal sealed class Handler(ICurrentUser currentUser, TenantDbContextFactory contexts, UserManager<ApplicationUser> users)
+    internal sealed class Handler(ICurrentUser currentUser, AppDbContext db, UserManager<ApplicationUser> users, IAuditTrail audit)
         : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
-            var found = await TenantUsers.FindConfinedAccountAsync(
-                await currentUser.GetAsync(cancellationToken), contexts, users, request.UserId, cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var found = await TenantUsers.FindConfinedAccountAsync(await currentUser.GetAsync(cancellationToken), db, request.UserId, cancellationToken);
             if (found.Error is { } error)
             {
                 return error;
@@ -50,6 +51,15 @@ public static class IssueTenantUserOneTimePassword
 
             await users.ResetAccessFailedCountAsync(user);
             await users.SetLockoutEndDateAsync(user, null);
+            await audit.RecordChangeAsync(
+                db,
+                new AuditRecord(AuditEventTypes.Command, $"IssueTenantUserOneTimePassword: {TenantUsers.AuditTarget(user)}", AuditOutcomes.Success, new Dictionary<string, object?>
+                {
+                    ["before"] = null,
+                    ["after"] = new { one_time_password = "issued", expires_at = user.OneTimePasswordExpiresAt },
+                }),
+                cancellationToken: cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return new Response(user.Id, oneTimePassword, user.OneTimePasswordExpiresAt!.Value);
         }
     }
