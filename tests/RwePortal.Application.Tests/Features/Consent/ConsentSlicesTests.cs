@@ -22,7 +22,7 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await ConsentTestSources.CreateAsync(Owner, _source, 20, custodianSlug: "northwind");
+        await ConsentTestSources.CreateAsync(Owner, _source, 30, custodianSlug: "northwind");
         await ConsentTestSources.GrantAsync(Owner, _source, "acme", "research");
         for (var person = 1; person <= 15; person++)
         {
@@ -50,7 +50,7 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
         Assert.True(withdrawal.Succeeded, withdrawal.Error?.Message);
         var research = await SummaryAsync("research");
         Assert.Equal(14, research.Consented.Value);
-        Assert.Equal(6, research.Excluded.Value);
+        Assert.Equal(16, research.Excluded.Value);
         var person = (await fixture.SendAsync(new GetPersonConsent.Query(_source, 3))).Unwrap();
         Assert.Equal("withdrawn", person.Purposes.Single(p => p.Purpose == "research").Status);
         Assert.Equal(["withdrawn", "granted"], person.History.Select(h => h.Status).ToArray());
@@ -150,8 +150,8 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
         var research = await SummaryAsync("research");
         Assert.True(optOut.Succeeded, optOut.Error?.Message);
         Assert.Equal((ConsentModels.OptIn, ConsentModels.OptOut), (optOut.Value!.PreviousModel, optOut.Value.Model));
-        Assert.Equal(20, research.Consented.Value);
-        Assert.Equal("Research: opt-out — 20 people", research.Statement);
+        Assert.Equal(30, research.Consented.Value);
+        Assert.Equal("Research: opt-out — 30 people", research.Statement);
 
         var noReference = await fixture.SendAsync(new SetConsentModel.Command(_source, "genomic_research", ConsentModels.Waiver, " "));
         var waiver = await fixture.SendAsync(new SetConsentModel.Command(_source, "genomic_research", ConsentModels.Waiver, "IRB-2024-117"));
@@ -159,7 +159,7 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
         Assert.Equal("Validation.Failed", noReference.Error?.Code);
         Assert.True(waiver.Succeeded, waiver.Error?.Message);
         Assert.Equal(("waiver", "IRB-2024-117", "tenantadmin@northwind.test"), (genomic.Model, genomic.ModelReference, genomic.ModelSetBy));
-        Assert.Equal("Genomic research: waiver (IRB-2024-117) — 20 people", genomic.Statement);
+        Assert.Equal("Genomic research: waiver (IRB-2024-117) — 30 people", genomic.Statement);
 
         await using var connection = new NpgsqlConnection(Owner);
         var details = await connection.ExecuteScalarAsync<string>(
