@@ -3,6 +3,9 @@
 #   source `synthetic`: a generated heart-failure population (every modality, known treatment effect);
 #   source `eunomia`:   OHDSI's Eunomia GiBleed sample (tests/data/eunomia-gibleed.tar.br).
 # Each step is skipped when it is already done, so running this twice is harmless.
+# The sources are registered without custodian: the demo tenants do not exist yet. `rwe seed-demo`, which runs next,
+# makes Northwind Hospital their custodian and sets their consent models (DemoSeeder; docs/consent.md). Elsewhere,
+# name the custodian at registration: `rwe source add NAME --custodian SLUG`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +18,7 @@ rwe() { dotnet "$DLL" "$@"; }
 
 [ -f "$DLL" ] || { say "the CLI is not built: $DLL is missing (run ./rwe demo, or dotnet build src/RwePortal.Cli -c ${RWE_CONFIGURATION:-Release})"; exit 1; }
 
-# `rwe source list` prints: name, schema, CDM, loaded at, persons ("never" and "-" before the first load).
+# `rwe source list` prints: name, schema, CDM, loaded at, custodian, persons ("never" and "-" before the first load).
 source_field() {
     local name="$1" field="$2"
     rwe source list | awk -v name="$name" -v field="$field" '

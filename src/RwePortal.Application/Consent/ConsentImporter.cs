@@ -49,13 +49,18 @@ public sealed class ConsentImporter(AppSqlConnections connections)
 
     private static readonly string[] KnownColumns = [PersonId, PersonSourceValue, Purpose, Status, EffectiveFrom, EffectiveTo, Reason];
 
-    /// <summary>Validates and, when valid, applies the file. <paramref name="recordedBy"/> goes to gov.consent.recorded_by.</summary>
+    /// <summary>
+    /// Validates and, when valid, applies the file. <paramref name="recordedBy"/> goes to gov.consent.recorded_by.
+    /// <paramref name="sessionTenantId"/> is the tenant row-level security works for (the portal: the custodian; the
+    /// owner role of the command line needs none). The audit event carries the source's custodian tenant.
+    /// </summary>
     public async Task<ConsentImportResult> ImportAsync(
         string source,
         Stream csv,
         string fileName,
         AuditActor actor,
         string recordedBy,
+        Guid? sessionTenantId,
         CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
@@ -72,7 +77,8 @@ public sealed class ConsentImporter(AppSqlConnections connections)
         }
 
         var purposes = (await ConsentRegistry.PurposesAsync(connection, cancellationToken)).ToDictionary(p => p.Code, StringComparer.Ordinal);
-        var rows = Parse(buffer, purposes, errors);
+        var today = await ConsentRegistry.TodayAsync(connection, cancellationToken);
+        var rows = Parse(buffer, purposes, today, errors);
 
         // Every person must exist in the source: one look-up for the whole file.
         var ids = rows.Where(r => r.PersonId is not null).Select(r => r.PersonId!.Value).Distinct().ToList();
@@ -122,12 +128,13 @@ public sealed class ConsentImporter(AppSqlConnections connections)
 
         var granted = entries.Count(e => e.Status == ConsentStatuses.Granted);
         var withdrawn = entries.Count - granted;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ConsentRegistry.AppendAsync(connection, source, recordedBy, entries, cancellationToken);
+        var custodian = await ConsentRegistry.CustodianAsync(connection, source, cancellationToken);
+        await using var transaction = await ConsentRegistry.BeginForTenantAsync(connection, sessionTenantId, cancellationToken);
+        await ConsentRegistry.AppendAsync(connection, transaction, source, recordedBy, entries, cancellationToken);
         await AuditLog.AppendAsync(
             connection,
             transaction,
-            actor,
+            actor with { TenantId = custodian ?? actor.TenantId },
             new AuditRecord(AuditEventTypes.ConsentChanged, $"{source}: import {fileName}", AuditOutcomes.Success, new Dictionary<string, object?>
             {
                 ["source"] = source,
@@ -148,7 +155,7 @@ public sealed class ConsentImporter(AppSqlConnections connections)
         return new ConsentImportResult(source, rows, false, 0, 0, ordered.Take(MaxListedErrors).ToList(), ordered.Count);
     }
 
-    private static List<ParsedRow> Parse(Stream csv, Dictionary<string, ConsentPurpose> purposes, List<ConsentImportError> errors)
+    private static List<ParsedRow> Parse(Stream csv, Dictionary<string, ConsentPurpose> purposes, DateOnly today, List<ConsentImportError> errors)
     {
         var rows = new List<ParsedRow>();
         var options = new CsvReaderOptions
@@ -165,7 +172,7 @@ public sealed class ConsentImporter(AppSqlConnections connections)
         using var reader = CsvReader.Create(csv, options, leaveOpen: true);
         try
         {
-            ParseRecords(reader, rows, purposes, errors);
+            ParseRecords(reader, rows, purposes, today, errors);
         }
         catch (CsvFormatException e)
         {
@@ -175,7 +182,12 @@ public sealed class ConsentImporter(AppSqlConnections connections)
         return rows;
     }
 
-    private static void ParseRecords(CsvReader parser, List<ParsedRow> rows, Dictionary<string, ConsentPurpose> purposes, List<ConsentImportError> errors)
+    private static void ParseRecords(
+        CsvReader parser,
+        List<ParsedRow> rows,
+        Dictionary<string, ConsentPurpose> purposes,
+        DateOnly today,
+        List<ConsentImportError> errors)
     {
         var hasRecord = parser.Read();
         var header = parser.Headers.Select(h => h.Trim().ToLowerInvariant()).ToArray();
@@ -285,6 +297,11 @@ public sealed class ConsentImporter(AppSqlConnections connections)
             if (row.EffectiveFrom is { } from && row.EffectiveTo is { } to && to < from)
             {
                 errors.Add(new ConsentImportError(line, EffectiveTo, $"{to:yyyy-MM-dd} is before effective_from {from:yyyy-MM-dd}"));
+            }
+
+            if (row.EffectiveFrom is { } withdrawnFrom && withdrawnFrom > today && status == ConsentStatuses.Withdrawn)
+            {
+                errors.Add(new ConsentImportError(line, EffectiveFrom, $"{withdrawnFrom:yyyy-MM-dd} is after today: a withdrawal applies from the day it is recorded"));
             }
 
             if (row.EffectiveTo is not null && status == ConsentStatuses.Withdrawn)

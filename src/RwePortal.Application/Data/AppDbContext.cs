@@ -81,6 +81,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             // The warehouse owns this table's DDL (db/app/data_sources.sql); AppMigrator creates it before migrating.
             source.ToTable("data_sources", Schema, table => table.ExcludeFromMigrations());
             source.Property(s => s.RowCounts).HasColumnType("jsonb");
+            source.Property(s => s.CustodianTenantId).HasColumnName("custodian_tenant_id");
         });
 
         builder.Entity<TenantDataSourceGrant>(grant =>

@@ -22,4 +22,7 @@ public sealed class RegisteredDataSource
 
     /// <summary>The jsonb object table → rows of the last load.</summary>
     public string RowCounts { get; private set; } = "{}";
+
+    /// <summary>The tenant that holds the source's consent (records, imports, edits it); null until the platform Admin names one.</summary>
+    public Guid? CustodianTenantId { get; private set; }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dapper;
 using Npgsql;
 using RwePortal.Cli.Infrastructure;
 using RwePortal.Warehouse.Loading;
@@ -12,7 +13,7 @@ using RwePortal.Warehouse.Sources;
 namespace RwePortal.Cli.Commands;
 
 /// <summary>
-/// Warehouse commands: <c>cdm-ddl</c>, <c>source add|list</c>, <c>load-omop</c> and <c>dq</c>.
+/// Warehouse commands: <c>cdm-ddl</c>, <c>source add|set-custodian|list</c>, <c>load-omop</c> and <c>dq</c>.
 /// Expected failures (bad input, unknown source, no database) print one line to stderr and exit 1.
 /// </summary>
 internal static class WarehouseCommands
@@ -50,13 +51,36 @@ internal static class WarehouseCommands
         var add = new Command("add", "Register a data source and create its schema cdm_<NAME> with the CDM 5.4 and extension tables.");
         var name = new Argument<string>("NAME") { Description = "Lowercase letters, digits and _ (the schema is cdm_NAME)." };
         var description = new Option<string>("--description") { Description = "What the source holds.", DefaultValueFactory = _ => string.Empty };
+        var custodian = new Option<string?>("--custodian")
+        {
+            Description = "Slug of the tenant that holds the source's consent (records, imports and edits it). Without it, only the operator records consent until one is set.",
+        };
         add.Arguments.Add(name);
         add.Options.Add(description);
+        add.Options.Add(custodian);
         add.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
         {
+            var custodianId = await TenantIdAsync(dataSource, parseResult.GetValue(custodian), cancellationToken);
             var registry = new DataSourceRegistry(dataSource);
-            var added = await registry.AddAsync(parseResult.GetValue(name)!, parseResult.GetValue(description) ?? string.Empty, cancellationToken);
-            await Console.Out.WriteLineAsync($"added data source {added.Name}: schema {added.SchemaName}, CDM {added.CdmVersion}");
+            var added = await registry.AddAsync(
+                parseResult.GetValue(name)!, parseResult.GetValue(description) ?? string.Empty, custodianId, cancellationToken);
+            var held = custodianId is null ? "no custodian yet" : $"custodian {parseResult.GetValue(custodian)}";
+            await Console.Out.WriteLineAsync($"added data source {added.Name}: schema {added.SchemaName}, CDM {added.CdmVersion}, {held}");
+            return 0;
+        }));
+
+        var setCustodian = new Command(
+            "set-custodian",
+            "Name (or change) the tenant that holds a data source's consent. Changing it moves who may see and edit the consent history.");
+        var setName = new Argument<string>("NAME") { Description = "The data source." };
+        var tenant = new Argument<string>("TENANT") { Description = "Slug of the custodian tenant." };
+        setCustodian.Arguments.Add(setName);
+        setCustodian.Arguments.Add(tenant);
+        setCustodian.SetAction((parseResult, cancellationToken) => RunAsync(async dataSource =>
+        {
+            var custodianId = await TenantIdAsync(dataSource, parseResult.GetValue(tenant), cancellationToken);
+            await new DataSourceRegistry(dataSource).SetCustodianAsync(parseResult.GetValue(setName)!, custodianId, cancellationToken);
+            await Console.Out.WriteLineAsync($"data source {parseResult.GetValue(setName)}: custodian {parseResult.GetValue(tenant)}");
             return 0;
         }));
 
@@ -70,21 +94,54 @@ internal static class WarehouseCommands
                 return 0;
             }
 
+            var slugs = await TenantSlugsAsync(dataSource, cancellationToken);
             var rows = sources.Select(s => new[]
             {
                 s.Name,
                 s.SchemaName,
                 s.CdmVersion,
                 s.LoadedAt?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never",
+                s.CustodianTenantId is { } id && slugs.TryGetValue(id, out var slug) ? slug : "-",
                 s.Persons?.ToString("N0", CultureInfo.InvariantCulture) ?? "-",
             });
-            await Console.Out.WriteAsync(TextTable.Render(["name", "schema", "CDM", "loaded at", "persons"], rows, rightAligned: [4]));
+            await Console.Out.WriteAsync(TextTable.Render(["name", "schema", "CDM", "loaded at", "custodian", "persons"], rows, rightAligned: [5]));
             return 0;
         }));
 
         source.Subcommands.Add(add);
+        source.Subcommands.Add(setCustodian);
         source.Subcommands.Add(list);
         return source;
+    }
+
+    /// <summary>The id of the tenant with that slug (null for no slug).</summary>
+    /// <exception cref="WarehouseException">No tenant has that slug.</exception>
+    private static async Task<Guid?> TenantIdAsync(NpgsqlDataSource dataSource, string? slug, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(slug))
+        {
+            return null;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var id = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "SELECT id FROM app.tenants WHERE slug = @slug", new { slug }, cancellationToken: cancellationToken));
+        return id ?? throw new WarehouseException($"no tenant has the slug '{slug}' (tenants are created in the portal or by `rwe seed-demo`)");
+    }
+
+    private static async Task<Dictionary<Guid, string>> TenantSlugsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT to_regclass('app.tenants') IS NOT NULL", cancellationToken: cancellationToken));
+        if (!exists)
+        {
+            return [];
+        }
+
+        var rows = await connection.QueryAsync<(Guid Id, string Slug)>(new CommandDefinition(
+            "SELECT id, slug FROM app.tenants", cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Id, r => r.Slug);
     }
 
     private static Command LoadOmop()

@@ -8,7 +8,9 @@ namespace RwePortal.Warehouse.Sources;
 
 /// <summary>
 /// The registry of OMOP data sources (app.data_sources, db/app/data_sources.sql): each source has a schema
-/// cdm_&lt;name&gt; with the CDM 5.4 and extension tables, and the row counts of its last load.
+/// cdm_&lt;name&gt; with the CDM 5.4 and extension tables, the row counts of its last load and its custodian tenant.
+/// DDL runs only at migration (<see cref="EnsureAsync(NpgsqlConnection, CancellationToken)"/>) and registration
+/// (<see cref="AddAsync(string, string, Guid?, CancellationToken)"/>); reads never create anything.
 /// </summary>
 public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
 {
@@ -21,14 +23,22 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
     public static bool IsValidName(string? name) =>
         name is { Length: > 0 } && NamePattern().IsMatch(name) && SchemaName.IsValid("cdm_" + name);
 
-    /// <summary>Creates schema app and app.data_sources if they are missing.</summary>
+    /// <summary>The role that runs analysis SQL: SELECT on every registered source's tables, nothing else of the warehouse.</summary>
+    public const string ReaderRole = "rwe_reader";
+
+    private const string NotMigratedMessage = "the data source registry does not exist yet: run ./rwe demo or ./rwe migrate";
+
+    /// <summary>Creates schema app and app.data_sources if they are missing (migration time).</summary>
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await EnsureAsync(connection, cancellationToken);
     }
 
-    /// <summary>Creates schema app and app.data_sources if they are missing, on the given connection.</summary>
+    /// <summary>
+    /// Creates schema app and app.data_sources if they are missing, on the given connection, and grants the reader
+    /// role the tables of every registered source (migration time).
+    /// </summary>
     public static async Task EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var sql = "SELECT pg_advisory_xact_lock(hashtext('rweportal.app.data_sources'));\n" + SqlResources.Read(SqlResources.DataSourcesDdl);
@@ -41,7 +51,15 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
     /// name that is not registered yet is kept and registered.
     /// </summary>
     /// <exception cref="WarehouseException">The name is invalid or already registered.</exception>
-    public async Task<DataSource> AddAsync(string name, string description, CancellationToken cancellationToken)
+    public Task<DataSource> AddAsync(string name, string description, CancellationToken cancellationToken) =>
+        AddAsync(name, description, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AddAsync(string, string, CancellationToken)"/>, with the custodian tenant (the tenant that holds
+    /// the source's consent) set at registration. The reader role gets SELECT on the new schema's tables.
+    /// </summary>
+    /// <exception cref="WarehouseException">The name is invalid or already registered.</exception>
+    public async Task<DataSource> AddAsync(string name, string description, Guid? custodianTenantId, CancellationToken cancellationToken)
     {
         if (!IsValidName(name))
         {
@@ -69,14 +87,15 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
         {
             var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(
                 $"""
-                INSERT INTO app.data_sources (name, description, cdm_version, schema_name)
-                VALUES (@name, @description, @cdmVersion, @schemaName)
+                INSERT INTO app.data_sources (name, description, cdm_version, schema_name, custodian_tenant_id)
+                VALUES (@name, @description, @cdmVersion, @schemaName, @custodianTenantId)
                 RETURNING {Columns}
                 """,
-                new { name, description, cdmVersion = CdmVersion, schemaName },
+                new { name, description, cdmVersion = CdmVersion, schemaName, custodianTenantId },
                 transaction,
                 CommandTimeoutSeconds,
                 cancellationToken: cancellationToken));
+            await GrantReaderAsync(connection, schemaName, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return row.ToDataSource();
         }
@@ -85,18 +104,76 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
             // Another process registered the same name between the check above and this insert.
             throw new WarehouseException($"data source '{name}' already exists", e);
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            throw new WarehouseException($"custodian tenant {custodianTenantId} does not exist", e);
+        }
+    }
+
+    /// <summary>
+    /// Sets (or, with null, clears) the custodian of a source: the operator's act (owner role), since it moves who
+    /// may read and write the source's consent history.
+    /// </summary>
+    /// <exception cref="WarehouseException">No data source has that name, or the tenant does not exist.</exception>
+    public async Task SetCustodianAsync(string name, Guid? custodianTenantId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var updated = await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE app.data_sources SET custodian_tenant_id = @custodianTenantId WHERE name = @name",
+                new { name, custodianTenantId },
+                commandTimeout: CommandTimeoutSeconds,
+                cancellationToken: cancellationToken));
+            if (updated == 0)
+            {
+                throw new WarehouseException($"data source '{name}' does not exist: add it with `rwe source add {name}`");
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            throw new WarehouseException($"custodian tenant {custodianTenantId} does not exist", e);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            throw new WarehouseException(NotMigratedMessage, e);
+        }
+    }
+
+    /// <summary>
+    /// Grants the reader role USAGE on the schema and SELECT on its tables, now and for tables created in it later
+    /// by the role that registers. The schema name is validated, then quoted.
+    /// </summary>
+    private static async Task GrantReaderAsync(NpgsqlConnection connection, string schemaName, CancellationToken cancellationToken)
+    {
+        var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
+        await CdmSchema.ExecuteAsync(
+            connection,
+            $"""
+            GRANT USAGE ON SCHEMA {schema} TO {ReaderRole};
+            GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {ReaderRole};
+            ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {ReaderRole};
+            """,
+            cancellationToken);
     }
 
     /// <summary>All registered data sources, by name.</summary>
+    /// <exception cref="WarehouseException">The registry does not exist (the database is not migrated).</exception>
     public async Task<IReadOnlyList<DataSource>> ListAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await EnsureAsync(connection, cancellationToken);
-        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM app.data_sources ORDER BY name",
-            commandTimeout: CommandTimeoutSeconds,
-            cancellationToken: cancellationToken));
-        return rows.Select(r => r.ToDataSource()).ToList();
+        try
+        {
+            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+                $"SELECT {Columns} FROM app.data_sources ORDER BY name",
+                commandTimeout: CommandTimeoutSeconds,
+                cancellationToken: cancellationToken));
+            return rows.Select(r => r.ToDataSource()).ToList();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            throw new WarehouseException(NotMigratedMessage, e);
+        }
     }
 
     /// <summary>The data source of that name, or null.</summary>
@@ -107,15 +184,22 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The data source of that name, or null, on the given connection (and its transaction, if any).</summary>
+    /// <exception cref="WarehouseException">The registry does not exist (the database is not migrated).</exception>
     public static async Task<DataSource?> FindAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
     {
-        await EnsureAsync(connection, cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"SELECT {Columns} FROM app.data_sources WHERE name = @name",
-            new { name },
-            commandTimeout: CommandTimeoutSeconds,
-            cancellationToken: cancellationToken));
-        return row?.ToDataSource();
+        try
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+                $"SELECT {Columns} FROM app.data_sources WHERE name = @name",
+                new { name },
+                commandTimeout: CommandTimeoutSeconds,
+                cancellationToken: cancellationToken));
+            return row?.ToDataSource();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            throw new WarehouseException(NotMigratedMessage, e);
+        }
     }
 
     /// <summary>
@@ -154,7 +238,7 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
 
     private const string Columns =
         "id AS Id, name AS Name, description AS Description, cdm_version AS CdmVersion, schema_name AS SchemaName, " +
-        "created_at AS CreatedAt, loaded_at AS LoadedAt, row_counts::text AS RowCounts";
+        "created_at AS CreatedAt, loaded_at AS LoadedAt, row_counts::text AS RowCounts, custodian_tenant_id AS CustodianTenantId";
 
     [GeneratedRegex("^[a-z0-9_]+$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
@@ -167,7 +251,8 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
         string SchemaName,
         DateTime CreatedAt,
         DateTime? LoadedAt,
-        string RowCounts)
+        string RowCounts,
+        Guid? CustodianTenantId)
     {
         public DataSource ToDataSource() => new(
             Id,
@@ -177,6 +262,7 @@ public sealed partial class DataSourceRegistry(NpgsqlDataSource dataSource)
             SchemaName,
             new DateTimeOffset(DateTime.SpecifyKind(CreatedAt, DateTimeKind.Utc)),
             LoadedAt is { } loaded ? new DateTimeOffset(DateTime.SpecifyKind(loaded, DateTimeKind.Utc)) : null,
-            JsonSerializer.Deserialize<Dictionary<string, long>>(RowCounts) ?? []);
+            JsonSerializer.Deserialize<Dictionary<string, long>>(RowCounts) ?? [],
+            CustodianTenantId);
     }
 }

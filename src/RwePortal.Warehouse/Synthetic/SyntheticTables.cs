@@ -43,18 +43,38 @@ internal sealed class SyntheticTable<T>(
             return 0;
         }
 
-        var target = IsGovernance ? "gov." + Name : schema + "." + Name;
-        using var importer = connection.BeginBinaryImport($"COPY {target} ({columns}) FROM STDIN (FORMAT BINARY)");
-        foreach (var batch in batches)
+        // gov tables have row-level security (FORCEd, db/gov/consent_registry.sql), and PostgreSQL refuses COPY FROM
+        // into such a table: their rows are copied into a temporary table and inserted from there.
+        var staging = "pg_temp.synthetic_" + Name;
+        if (IsGovernance)
         {
-            foreach (var row in rows(batch))
-            {
-                importer.StartRow();
-                write(importer, row, sourceName);
-            }
+            using var create = new NpgsqlCommand(
+                $"CREATE TEMP TABLE IF NOT EXISTS synthetic_{Name} AS SELECT {columns} FROM gov.{Name} WITH NO DATA", connection);
+            create.ExecuteNonQuery();
         }
 
-        importer.Complete();
+        var target = IsGovernance ? staging : schema + "." + Name;
+        using (var importer = connection.BeginBinaryImport($"COPY {target} ({columns}) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var batch in batches)
+            {
+                foreach (var row in rows(batch))
+                {
+                    importer.StartRow();
+                    write(importer, row, sourceName);
+                }
+            }
+
+            importer.Complete();
+        }
+
+        if (IsGovernance)
+        {
+            using var insert = new NpgsqlCommand(
+                $"INSERT INTO gov.{Name} ({columns}) SELECT {columns} FROM {staging}; TRUNCATE {staging}", connection) { CommandTimeout = 0 };
+            insert.ExecuteNonQuery();
+        }
+
         return written;
     }
 }

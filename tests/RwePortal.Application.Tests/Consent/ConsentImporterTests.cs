@@ -14,7 +14,13 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
 {
     private readonly string _source = "imp_" + Guid.NewGuid().ToString("N")[..10];
 
-    public Task InitializeAsync() => ConsentTestSources.CreateAsync(fixture.Database.OwnerConnectionString, _source, 30);
+    private Guid _custodian;
+
+    public async Task InitializeAsync()
+    {
+        await ConsentTestSources.CreateAsync(fixture.Database.OwnerConnectionString, _source, 30, custodianSlug: "northwind");
+        _custodian = await fixture.TenantIdAsync("northwind");
+    }
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -23,7 +29,7 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
         await using var scope = fixture.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ConsentImporter>();
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(csv));
-        return await importer.ImportAsync(_source, stream, "consent.csv", AuditActor.Service("test"), "test", CancellationToken.None);
+        return await importer.ImportAsync(_source, stream, "consent.csv", AuditActor.Service("test"), "test", _custodian, CancellationToken.None);
     }
 
     private async Task<long> RowsAsync()
@@ -49,13 +55,15 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
         Assert.True(result.Applied, string.Join("; ", result.Errors));
         Assert.Equal((4, 3, 1), (result.Rows, result.Granted, result.Withdrawn));
         Assert.Equal(4, await RowsAsync());
-        Assert.Equal("2", await ConsentTestSources.ConsentedAsync(fixture.Database.ReaderConnectionString, _source, "research", "2024-07-01"));
+        // Today: person 1 withdrew (recorded after the grant), person 2's grant has ended; person 3 consents to genomic research.
+        Assert.Equal("", await ConsentTestSources.ConsentedAsync(fixture.Database.ReaderConnectionString, _source, "research"));
+        Assert.Equal("3", await ConsentTestSources.ConsentedAsync(fixture.Database.ReaderConnectionString, _source, "genomic_research"));
 
         await using var connection = new NpgsqlConnection(fixture.Database.OwnerConnectionString);
-        var audited = await connection.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM app.audit_event WHERE event_type = 'ConsentChanged' AND details->>'source' = @source AND (details->>'rows')::int = 4",
+        var audited = await connection.QuerySingleAsync<Guid?>(
+            "SELECT tenant_id FROM app.audit_event WHERE event_type = 'ConsentChanged' AND details->>'source' = @source AND (details->>'rows')::int = 4",
             new { source = _source });
-        Assert.Equal(1, audited);
+        Assert.Equal(_custodian, audited);
     }
 
     [Fact]
@@ -68,7 +76,7 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
             """);
 
         Assert.True(result.Applied, string.Join("; ", result.Errors));
-        Assert.Equal("5", await ConsentTestSources.ConsentedAsync(fixture.Database.ReaderConnectionString, _source, "recontact", "2024-01-01"));
+        Assert.Equal("5", await ConsentTestSources.ConsentedAsync(fixture.Database.ReaderConnectionString, _source, "recontact"));
     }
 
     [Theory]
@@ -130,9 +138,24 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
         var importer = scope.ServiceProvider.GetRequiredService<ConsentImporter>();
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Valid));
 
-        var result = await importer.ImportAsync("no_such_source", stream, "c.csv", AuditActor.Service("test"), "test", CancellationToken.None);
+        var result = await importer.ImportAsync("no_such_source", stream, "c.csv", AuditActor.Service("test"), "test", _custodian, CancellationToken.None);
 
         Assert.False(result.Applied);
         Assert.Equal("source", Assert.Single(result.Errors).Column);
+    }
+
+    [Fact]
+    public async Task The_rows_are_written_under_row_level_security_so_a_session_for_another_tenant_writes_nothing()
+    {
+        await using var scope = fixture.Services.CreateAsyncScope();
+        var importer = scope.ServiceProvider.GetRequiredService<ConsentImporter>();
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Valid));
+        var acme = await fixture.TenantIdAsync("acme");
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            importer.ImportAsync(_source, stream, "c.csv", AuditActor.Service("test"), "test", acme, CancellationToken.None));
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        Assert.Equal(0, await RowsAsync());
     }
 }

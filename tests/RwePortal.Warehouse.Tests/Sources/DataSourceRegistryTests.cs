@@ -66,4 +66,70 @@ public sealed class DataSourceRegistryTests(TestDatabase database) : IClassFixtu
         await Assert.ThrowsAsync<WarehouseException>(() =>
             registry.RecordLoadAsync("registry_missing", new Dictionary<string, long>(), CancellationToken.None));
     }
+
+    [Fact]
+    public async Task AddAsync_records_the_custodian_and_SetCustodianAsync_changes_it()
+    {
+        var registry = new DataSourceRegistry(_dataSource);
+        var hospital = Guid.NewGuid();
+        var registry2 = Guid.NewGuid();
+
+        var added = await registry.AddAsync("registry_custodian", "held by a hospital", hospital, CancellationToken.None);
+        await registry.SetCustodianAsync("registry_custodian", registry2, CancellationToken.None);
+
+        Assert.Equal(hospital, added.CustodianTenantId);
+        Assert.Equal(registry2, (await registry.FindAsync("registry_custodian", CancellationToken.None))!.CustodianTenantId);
+        Assert.Null((await registry.AddAsync("registry_unheld", string.Empty, CancellationToken.None)).CustodianTenantId);
+        await Assert.ThrowsAsync<WarehouseException>(() => registry.SetCustodianAsync("registry_missing", hospital, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Registration_lets_the_reader_role_read_the_new_sources_tables_but_not_the_registry()
+    {
+        var registry = new DataSourceRegistry(_dataSource);
+        await registry.AddAsync("registry_reader", string.Empty, CancellationToken.None);
+        await using (var owner = await _dataSource.OpenConnectionAsync())
+        {
+            await owner.ExecuteAsync(
+                """
+                INSERT INTO cdm_registry_reader.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+                VALUES (1, 8507, 1950, 0, 0), (2, 8532, 1960, 0, 0)
+                """);
+        }
+
+        await using var reader = new NpgsqlConnection(database.ReaderConnectionString);
+        await reader.OpenAsync();
+
+        Assert.Equal(2, await reader.ExecuteScalarAsync<long>("SELECT count(*) FROM cdm_registry_reader.person"));
+        Assert.Equal(0, await reader.ExecuteScalarAsync<long>("SELECT count(*) FROM cdm_registry_reader.condition_occurrence"));
+        var registryRead = await Assert.ThrowsAsync<PostgresException>(() => reader.ExecuteScalarAsync<long>("SELECT count(*) FROM app.data_sources"));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, registryRead.SqlState);
+        var write = await Assert.ThrowsAsync<PostgresException>(() => reader.ExecuteAsync("DELETE FROM cdm_registry_reader.person"));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, write.SqlState);
+    }
+
+    [Fact]
+    public async Task Reads_create_nothing_and_ask_for_a_migration_on_an_unmigrated_database()
+    {
+        var fresh = new TestDatabase();
+        await fresh.InitializeAsync();
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(fresh.OwnerConnectionString);
+            var registry = new DataSourceRegistry(dataSource);
+
+            var list = await Assert.ThrowsAsync<WarehouseException>(() => registry.ListAsync(CancellationToken.None));
+            var find = await Assert.ThrowsAsync<WarehouseException>(() => registry.FindAsync("anything", CancellationToken.None));
+
+            Assert.Contains("rwe migrate", list.Message, StringComparison.Ordinal);
+            Assert.Contains("rwe migrate", find.Message, StringComparison.Ordinal);
+            await using var connection = await dataSource.OpenConnectionAsync();
+            Assert.Null(await connection.ExecuteScalarAsync<string?>("SELECT to_regclass('app.data_sources')::text"));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await fresh.DisposeAsync();
+        }
+    }
 }

@@ -9,17 +9,38 @@ using RwePortal.Application.Security;
 namespace RwePortal.Application.Features.Consent;
 
 /// <summary>
-/// How many people of a source consent to each active purpose on a date (by gov.consented_persons), and how many
-/// have withdrawn. The counts are raw; pages show them through <see cref="SmallCellPolicy"/>.
+/// Per active purpose of a source: the consent model in force and today's counts (people in the source, consenting,
+/// withdrawn, removed by consent), through <see cref="SmallCellPolicy"/>. For the custodian and for every tenant granted
+/// the source alike; counts come from gov.consent_counts, the same rule as the filter cohort SQL uses.
 /// </summary>
 public static class GetConsentSummary
 {
     [RequiresPermission(Permission.ManageConsent)]
-    public sealed record Query(string Source, DateOnly AsOf) : IRequest<Result<Response>>;
+    public sealed record Query(string Source) : IRequest<Result<Response>>;
 
-    public sealed record PurposeCount(string Purpose, string Label, long Consented, long Withdrawn);
+    /// <summary>
+    /// One purpose. <paramref name="Statement"/> says it in one line ("Research: waiver (IRB-2024-117) — 2,694 people").
+    /// <paramref name="ModelSetBy"/> is given to the custodian only.
+    /// </summary>
+    public sealed record PurposeSummary(
+        string Purpose,
+        string Label,
+        string Model,
+        string? ModelReference,
+        DateTimeOffset? ModelSetAt,
+        string? ModelSetBy,
+        CountCell Consented,
+        CountCell Excluded,
+        CountCell Withdrawn,
+        string Statement);
 
-    public sealed record Response(string Source, DateOnly AsOf, IReadOnlyList<PurposeCount> Purposes);
+    public sealed record Response(
+        string Source,
+        string? CustodianName,
+        bool IsCustodian,
+        DateOnly Today,
+        CountCell Persons,
+        IReadOnlyList<PurposeSummary> Purposes);
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -33,26 +54,56 @@ public static class GetConsentSummary
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
-            await using var connection = await connections.OpenAsync(cancellationToken);
-            if (!await access.AllowsAsync(request.Source, cancellationToken))
+            var source = await access.FindAsync(request.Source, cancellationToken);
+            if (source is null)
             {
                 return Error.NotFound("DataSource");
             }
 
-            var rows = await connection.QueryAsync<PurposeCount>(new CommandDefinition(
+            await using var connection = await connections.OpenAsync(cancellationToken);
+            var today = await ConsentRegistry.TodayAsync(connection, cancellationToken);
+            var rows = (await connection.QueryAsync<CountRow>(new CommandDefinition(
                 """
-                SELECT p.code AS Purpose, p.label AS Label,
-                       (SELECT count(*) FROM gov.consented_persons(@source, p.code, CAST(@asOf AS date))) AS Consented,
-                       (SELECT count(*) FROM gov.latest_consent(@source, p.code, CAST(@asOf AS date)) l
-                        WHERE l.status = 'withdrawn') AS Withdrawn
-                FROM gov.consent_purpose p
-                WHERE p.active
-                ORDER BY p.sort_order, p.code
+                SELECT purpose AS Purpose, label AS Label, model AS Model, reference AS Reference, set_at AS SetAt,
+                       set_by AS SetBy, persons AS Persons, consented AS Consented, withdrawn AS Withdrawn, excluded AS Excluded
+                FROM gov.consent_counts(@source)
+                WHERE active
                 """,
-                new { source = request.Source, asOf = request.AsOf },
+                new { source = request.Source },
                 commandTimeout: AppSqlConnections.CommandTimeoutSeconds,
-                cancellationToken: cancellationToken));
-            return new Response(request.Source, request.AsOf, rows.ToList());
+                cancellationToken: cancellationToken))).ToList();
+
+            var policy = SmallCellPolicy.Default;
+            var persons = rows.Count > 0 ? rows[0].Persons : 0;
+            var purposes = rows.Select(r =>
+            {
+                var (consented, excluded) = ConsentCounts.Complementary(policy, r.Consented, r.Excluded);
+                var model = ConsentModels.Describe(r.Model, r.Reference);
+                return new PurposeSummary(
+                    r.Purpose,
+                    r.Label,
+                    r.Model,
+                    r.Reference,
+                    r.SetAt is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null,
+                    source.IsCustodian ? r.SetBy : null,
+                    consented,
+                    excluded,
+                    ConsentCounts.Cell(policy, r.Withdrawn),
+                    $"{r.Label}: {model} — {consented.Display} people");
+            }).ToList();
+            return new Response(source.Name, source.CustodianName, source.IsCustodian, today, ConsentCounts.Cell(policy, persons), purposes);
         }
     }
+
+    private sealed record CountRow(
+        string Purpose,
+        string Label,
+        string Model,
+        string? Reference,
+        DateTime? SetAt,
+        string? SetBy,
+        long Persons,
+        long Consented,
+        long Withdrawn,
+        long Excluded);
 }

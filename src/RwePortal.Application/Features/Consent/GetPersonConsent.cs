@@ -8,14 +8,26 @@ using RwePortal.Application.Security;
 
 namespace RwePortal.Application.Features.Consent;
 
-/// <summary>One person of a source: their standing per purpose on a date (gov.consent_status) and every record, newest first.</summary>
+/// <summary>
+/// One person of a source: their standing today per purpose (gov.consent_status, under the model in force) and every
+/// record, latest recorded first. For the source's custodian only: a tenant granted the source gets
+/// <see cref="ConsentErrors.Forbidden"/>, any other tenant "not found". Read under row-level security for the
+/// custodian tenant, so the database holds the same line.
+/// </summary>
 public static class GetPersonConsent
 {
     [RequiresPermission(Permission.ManageConsent)]
-    public sealed record Query(string Source, long PersonId, DateOnly AsOf) : IRequest<Result<Response>>;
+    public sealed record Query(string Source, long PersonId) : IRequest<Result<Response>>;
 
-    /// <summary>Status is granted, withdrawn, expired or none; <paramref name="Consented"/> is what cohort queries apply.</summary>
-    public sealed record PurposeStatus(string Purpose, string Label, string Status, DateOnly? EffectiveFrom, DateOnly? EffectiveTo, bool Consented);
+    /// <summary>Status is granted, withdrawn, expired or none; <paramref name="Consented"/> is what cohort queries apply today.</summary>
+    public sealed record PurposeStatus(
+        string Purpose,
+        string Label,
+        string Model,
+        string Status,
+        DateOnly? EffectiveFrom,
+        DateOnly? EffectiveTo,
+        bool Consented);
 
     public sealed record HistoryEntry(
         long ConsentId,
@@ -27,7 +39,7 @@ public static class GetPersonConsent
         string RecordedBy,
         string? Reason);
 
-    public sealed record Response(string Source, long PersonId, DateOnly AsOf, IReadOnlyList<PurposeStatus> Purposes, IReadOnlyList<HistoryEntry> History);
+    public sealed record Response(string Source, long PersonId, DateOnly Today, IReadOnlyList<PurposeStatus> Purposes, IReadOnlyList<HistoryEntry> History);
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -42,27 +54,32 @@ public static class GetPersonConsent
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
-            await using var connection = await connections.OpenAsync(cancellationToken);
-            if (!await access.AllowsAsync(request.Source, cancellationToken))
+            var custodian = await access.RequireCustodianAsync(request.Source, cancellationToken);
+            if (!custodian.Succeeded)
             {
-                return Error.NotFound("DataSource");
+                return custodian.Error!;
             }
 
+            await using var connection = await connections.OpenAsync(cancellationToken);
             var known = await ConsentRegistry.FindPersonsAsync(connection, request.Source, [request.PersonId], [], cancellationToken);
             if (known.Count == 0)
             {
                 return Error.NotFound("Person");
             }
 
+            await using var transaction = await ConsentRegistry.BeginForTenantAsync(connection, custodian.Value!.CustodianTenantId, cancellationToken);
+            var today = await ConsentRegistry.TodayAsync(connection, cancellationToken);
             var statuses = await connection.QueryAsync<StatusRow>(new CommandDefinition(
                 """
-                SELECT s.purpose AS Purpose, p.label AS Label, s.status AS Status, s.effective_from AS EffectiveFrom,
-                       s.effective_to AS EffectiveTo, s.consented AS Consented
-                FROM gov.consent_status(@source, @personId, CAST(@asOf AS date)) s
+                SELECT s.purpose AS Purpose, p.label AS Label, s.model AS Model, s.status AS Status,
+                       s.effective_from AS EffectiveFrom, s.effective_to AS EffectiveTo, s.consented AS Consented
+                FROM gov.consent_status(@source, @personId) s
                 JOIN gov.consent_purpose p ON p.code = s.purpose
+                ORDER BY p.sort_order, p.code
                 """,
-                new { source = request.Source, personId = request.PersonId, asOf = request.AsOf },
-                commandTimeout: AppSqlConnections.CommandTimeoutSeconds,
+                new { source = request.Source, personId = request.PersonId },
+                transaction,
+                AppSqlConnections.CommandTimeoutSeconds,
                 cancellationToken: cancellationToken));
             var history = await connection.QueryAsync<HistoryRow>(new CommandDefinition(
                 """
@@ -70,18 +87,20 @@ public static class GetPersonConsent
                        effective_to AS EffectiveTo, recorded_at AS RecordedAt, recorded_by AS RecordedBy, reason AS Reason
                 FROM gov.consent
                 WHERE source = @source AND person_id = @personId
-                ORDER BY effective_from DESC, consent_id DESC
+                ORDER BY recorded_at DESC, consent_id DESC
                 """,
                 new { source = request.Source, personId = request.PersonId },
-                commandTimeout: AppSqlConnections.CommandTimeoutSeconds,
+                transaction,
+                AppSqlConnections.CommandTimeoutSeconds,
                 cancellationToken: cancellationToken));
+            await transaction.CommitAsync(cancellationToken);
 
             return new Response(
                 request.Source,
                 request.PersonId,
-                request.AsOf,
+                today,
                 statuses.Select(s => new PurposeStatus(
-                    s.Purpose, s.Label, s.Status, s.EffectiveFrom, s.EffectiveTo, s.Consented)).ToList(),
+                    s.Purpose, s.Label, s.Model, s.Status, s.EffectiveFrom, s.EffectiveTo, s.Consented)).ToList(),
                 history.Select(h => new HistoryEntry(
                     h.ConsentId,
                     h.Purpose,
@@ -94,7 +113,7 @@ public static class GetPersonConsent
         }
     }
 
-    private sealed record StatusRow(string Purpose, string Label, string Status, DateOnly? EffectiveFrom, DateOnly? EffectiveTo, bool Consented);
+    private sealed record StatusRow(string Purpose, string Label, string Model, string Status, DateOnly? EffectiveFrom, DateOnly? EffectiveTo, bool Consented);
 
     private sealed record HistoryRow(
         long ConsentId,

@@ -10,6 +10,7 @@ namespace RwePortal.Application.Features.Consent;
 /// <summary>
 /// Imports an uploaded consent CSV for a source through <see cref="ConsentImporter"/>: the whole file is validated
 /// first and applied in one transaction, or rejected with every error (line, column, reason) and nothing applied.
+/// Only the source's custodian may import; the rows are written under row-level security for that tenant.
 /// </summary>
 public static class ImportConsent
 {
@@ -37,14 +38,16 @@ public static class ImportConsent
     {
         public async Task<Result<ConsentImportResult>> Handle(Command request, CancellationToken cancellationToken)
         {
-            if (!await access.AllowsAsync(request.Source, cancellationToken))
+            var custodian = await access.RequireCustodianAsync(request.Source, cancellationToken);
+            if (!custodian.Succeeded)
             {
-                return Error.NotFound("DataSource");
+                return custodian.Error!;
             }
 
             var user = await currentUser.GetAsync(cancellationToken);
             using var stream = new MemoryStream(request.Content.ToArray(), writable: false);
-            return await importer.ImportAsync(request.Source, stream, request.FileName, AuditActor.From(user), user.Email, cancellationToken);
+            return await importer.ImportAsync(
+                request.Source, stream, request.FileName, AuditActor.From(user), user.Email, custodian.Value!.CustodianTenantId, cancellationToken);
         }
     }
 }

@@ -9,7 +9,9 @@ namespace RwePortal.Application.Features.Consent;
 
 /// <summary>
 /// Grants or withdraws one person's consent for a purpose from a date, with a mandatory reason. Appends a record
-/// (nothing is changed in place) and its ConsentChanged audit event in one transaction.
+/// (nothing is changed in place) and its ConsentChanged audit event, under the custodian tenant's id, in one
+/// transaction. Only the source's custodian may (<see cref="ConsentSourceAccess.RequireCustodianAsync"/>), and the
+/// insert runs under row-level security for that tenant. A withdrawal cannot start after today: it applies now.
 /// </summary>
 public static class RecordConsent
 {
@@ -49,16 +51,22 @@ public static class RecordConsent
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
             var user = await currentUser.GetAsync(cancellationToken);
-            await using var connection = await connections.OpenAsync(cancellationToken);
-            if (!await access.AllowsAsync(request.Source, cancellationToken))
+            var custodian = await access.RequireCustodianAsync(request.Source, cancellationToken);
+            if (!custodian.Succeeded)
             {
-                return Error.NotFound("DataSource");
+                return custodian.Error!;
             }
 
+            await using var connection = await connections.OpenAsync(cancellationToken);
             var purposes = await ConsentRegistry.PurposesAsync(connection, cancellationToken);
             if (!purposes.Any(p => p.Code == request.Purpose && p.Active))
             {
-                return new Error("Consent.UnknownPurpose", $"'{request.Purpose}' is not an active consent purpose.");
+                return new Error(ConsentErrors.UnknownPurpose, $"'{request.Purpose}' is not an active consent purpose.");
+            }
+
+            if (request.Status == ConsentStatuses.Withdrawn && request.EffectiveFrom > await ConsentRegistry.TodayAsync(connection, cancellationToken))
+            {
+                return new Error(ConsentErrors.FutureWithdrawal, "A withdrawal applies from the day it is recorded: its date cannot be after today.");
             }
 
             if ((await ConsentRegistry.FindPersonsAsync(connection, request.Source, [request.PersonId], [], cancellationToken)).Count == 0)
@@ -66,13 +74,14 @@ public static class RecordConsent
                 return Error.NotFound("Person");
             }
 
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var custodianTenantId = custodian.Value!.CustodianTenantId;
+            await using var transaction = await ConsentRegistry.BeginForTenantAsync(connection, custodianTenantId, cancellationToken);
             var entry = new ConsentEntry(request.PersonId, request.Purpose, request.Status, request.EffectiveFrom, request.EffectiveTo, request.Reason.Trim());
             var consentId = await ConsentRegistry.InsertAsync(connection, transaction, request.Source, user.Email, entry, cancellationToken);
             await AuditLog.AppendAsync(
                 connection,
                 transaction,
-                AuditActor.From(user),
+                AuditActor.From(user) with { TenantId = custodianTenantId },
                 new AuditRecord(
                     AuditEventTypes.ConsentChanged,
                     $"{request.Source} person {request.PersonId}",

@@ -20,15 +20,20 @@ public sealed class ConsentRegistryPage(IPage page)
 
     public ILocator ConsentedCount(string purpose) => page.GetByTestId($"consent-count-{purpose}");
 
+    public ILocator Model(string purpose) => page.GetByTestId($"consent-model-{purpose}");
+
+    /// <summary>The notice a tenant that is not the source's custodian gets instead of the person-level tools.</summary>
+    public ILocator CountsOnly => page.GetByTestId("consent-counts-only");
+
+    public ILocator LookUpButton => page.GetByTestId("consent-look-up");
+
+    public ILocator UploadButton => page.GetByTestId("consent-upload-button");
+
+    public ILocator ModelEditor => page.GetByTestId("consent-model-editor");
+
     public ILocator PersonStatus(string purpose) => page.GetByTestId($"person-status-{purpose}");
 
     public ILocator HistoryRows => page.GetByTestId("person-history-row");
-
-    public async Task SetAsOfAsync(string day)
-    {
-        await Field("consent-as-of", "input").FillAsync(day);
-        await Field("consent-as-of", "input").PressAsync("Tab");
-    }
 
     public async Task LookUpAsync(long personId)
     {
