@@ -1,5 +1,5 @@
 -- The audit trail: append-only, hash-chained and tenant-isolated (docs/audit.md). Idempotent: AppMigrator runs it
--- on every migrate, as the owner role (rwe_owner), after grants.sql and rls.sql. grants.sql gives rwe_app every
+-- on every migrate, as the owner role (rwe_owner), after grants.sql and before rls.sql. grants.sql gives rwe_app every
 -- privilege on every app table; this script takes back all but SELECT on the trail and everything on its head.
 --
 -- Who may do what:
@@ -39,18 +39,13 @@ END $$;
 CREATE INDEX IF NOT EXISTS ix_audit_event_tenant_occurred ON app.audit_event (tenant_id, occurred_at DESC);
 CREATE INDEX IF NOT EXISTS ix_audit_event_occurred ON app.audit_event (occurred_at DESC);
 
--- Tenant isolation. The portal (rwe_app) sees the events of app.current_tenant_id() (db/app/rls.sql) and nothing
--- else, whatever else it sets; events without a tenant (anonymous sign-in attempts, the command line) only through
--- the platform Admin's function below. FORCE holds the owner to the policies too, so the owner gets its own
--- explicit policy: the append function and `rwe audit verify` run as the owner and see and write every row.
-ALTER TABLE app.audit_event ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.audit_event FORCE ROW LEVEL SECURITY;
+-- Tenant isolation comes from db/app/rls.sql, as for every table with a tenant_id: FORCEd row-level security, rwe_app
+-- sees the events of app.current_tenant_id() and nothing else, whatever else it sets; the owner has its own explicit
+-- policy (the append function and `rwe audit verify` run as the owner and see and write every row). Events without a
+-- tenant (anonymous sign-in attempts, the command line) are read only through the platform Admin's function below.
+-- Policies of an earlier version of this script, replaced by rls.sql's:
 DROP POLICY IF EXISTS audit_event_tenant_read ON app.audit_event;
-CREATE POLICY audit_event_tenant_read ON app.audit_event AS PERMISSIVE FOR SELECT TO PUBLIC
-    USING (tenant_id = app.current_tenant_id());
 DROP POLICY IF EXISTS audit_event_owner ON app.audit_event;
-CREATE POLICY audit_event_owner ON app.audit_event AS PERMISSIVE FOR ALL TO rwe_owner
-    USING (true) WITH CHECK (true);
 
 -- Nobody changes history, the owner included: the trigger refuses UPDATE, DELETE and TRUNCATE. Only an owner
 -- who first disables the trigger can tamper, and `rwe audit verify` then names the first altered event.

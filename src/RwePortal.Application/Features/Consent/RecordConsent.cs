@@ -46,7 +46,7 @@ public static class RecordConsent
         }
     }
 
-    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser, ConsentSourceAccess access) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser, ConsentSourceAccess access, IAuditTrail audit) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
@@ -78,10 +78,9 @@ public static class RecordConsent
             await using var transaction = await ConsentRegistry.BeginForTenantAsync(connection, custodianTenantId, cancellationToken);
             var entry = new ConsentEntry(request.PersonId, request.Purpose, request.Status, request.EffectiveFrom, request.EffectiveTo, request.Reason.Trim());
             var consentId = await ConsentRegistry.InsertAsync(connection, transaction, request.Source, user.Email, entry, cancellationToken);
-            await AuditLog.AppendAsync(
+            await audit.RecordChangeAsync(
                 connection,
                 transaction,
-                AuditActor.From(user) with { TenantId = custodianTenantId },
                 new AuditRecord(
                     AuditEventTypes.ConsentChanged,
                     $"{request.Source} person {request.PersonId}",
@@ -95,6 +94,7 @@ public static class RecordConsent
                         ["effective_to"] = request.EffectiveTo?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
                         ["reason"] = request.Reason.Trim(),
                     }),
+                custodianTenantId,
                 cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new Response(consentId);

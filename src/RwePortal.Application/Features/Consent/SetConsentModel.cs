@@ -38,7 +38,7 @@ public static class SetConsentModel
         }
     }
 
-    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser, ConsentSourceAccess access) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser, ConsentSourceAccess access, IAuditTrail audit) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
@@ -75,10 +75,9 @@ public static class SetConsentModel
                 transaction,
                 AppSqlConnections.CommandTimeoutSeconds,
                 cancellationToken: cancellationToken));
-            await AuditLog.AppendAsync(
+            await audit.RecordChangeAsync(
                 connection,
                 transaction,
-                AuditActor.From(user) with { TenantId = custodianTenantId },
                 new AuditRecord(
                     AuditEventTypes.ConsentChanged,
                     $"{request.Source} {request.Purpose} consent model",
@@ -91,6 +90,7 @@ public static class SetConsentModel
                         ["before"] = ConsentModels.Describe(before.Model, before.Reference),
                         ["after"] = ConsentModels.Describe(request.Model, reference),
                     }),
+                custodianTenantId,
                 cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new Response(modelId, before.Model, request.Model);

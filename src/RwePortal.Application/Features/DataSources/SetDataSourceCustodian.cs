@@ -32,7 +32,7 @@ public static class SetDataSourceCustodian
         }
     }
 
-    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser) : IRequestHandler<Command, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ICurrentUser currentUser, IAuditTrail audit) : IRequestHandler<Command, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
@@ -68,10 +68,9 @@ public static class SetDataSourceCustodian
                 return Error.NotFound("Tenant");
             }
 
-            await AuditLog.AppendAsync(
+            await audit.RecordChangeAsync(
                 connection,
                 transaction,
-                AuditActor.From(user) with { TenantId = request.TenantId },
                 new AuditRecord(
                     AuditEventTypes.ConsentChanged,
                     $"{request.Source} custodian",
@@ -83,6 +82,7 @@ public static class SetDataSourceCustodian
                         ["before"] = null,
                         ["after"] = request.TenantId,
                     }),
+                request.TenantId,
                 cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return new Response(request.Source, request.TenantId);
