@@ -79,8 +79,11 @@ CREATE TABLE IF NOT EXISTS app.audit_chain_head (
 );
 
 -- First run on an install with events: the head starts at the last event. The table lock keeps out appends of
--- a portal still running the old function while this reads the last event.
+-- a portal still running the old function while this reads the last event. An id chosen by a writer when that
+-- was possible may lie beyond the sequence: move the sequence past it, or every later append would be refused.
 DO $$
+DECLARE
+    v_last_id bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM app.audit_chain_head) THEN
         LOCK TABLE app.audit_event IN EXCLUSIVE MODE;
@@ -88,6 +91,11 @@ BEGIN
         SELECT true, coalesce(last.id, 0), coalesce(last.hash, decode(repeat('00', 32), 'hex'))
         FROM (SELECT NULL) AS one
         LEFT JOIN (SELECT e.id, e.hash FROM app.audit_event e ORDER BY e.id DESC LIMIT 1) AS last ON true;
+        SELECT max(e.id) INTO v_last_id FROM app.audit_event e;
+        IF v_last_id IS NOT NULL
+           AND v_last_id >= (SELECT CASE WHEN s.is_called THEN s.last_value + 1 ELSE s.last_value END FROM app.audit_event_id_seq s) THEN
+            PERFORM setval(pg_get_serial_sequence('app.audit_event', 'id'), v_last_id);
+        END IF;
     END IF;
 END $$;
 

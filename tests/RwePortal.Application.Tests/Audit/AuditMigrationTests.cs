@@ -17,7 +17,7 @@ public sealed class AuditMigrationTests(AuditDatabase audit) : IClassFixture<Aud
         await audit.Trail.RecordAsync(new AuditActor(Guid.NewGuid(), null, "operator@acme.test"), new AuditRecord(AuditEventTypes.Command, target, "Success"));
 
     [Fact]
-    public async Task Migrating_an_install_of_the_previous_schema_keeps_its_chain_and_takes_back_what_the_app_role_could_do()
+    public async Task Migrating_an_install_of_the_previous_schema_keeps_its_chain_and_appends_after_a_high_id_and_takes_back_what_the_app_role_could_do()
     {
         for (var i = 0; i < 3; i++)
         {
@@ -37,6 +37,19 @@ public sealed class AuditMigrationTests(AuditDatabase audit) : IClassFixture<Aud
                 ALTER TABLE app.audit_event DISABLE ROW LEVEL SECURITY;
                 GRANT SELECT, INSERT ON app.audit_event TO rwe_app;
                 GRANT USAGE ON SEQUENCE app.audit_event_id_seq TO rwe_app;
+                """);
+        }
+
+        // What the portal's role could do then: an event with a chosen, very high id, chained and hashed correctly.
+        await using (var app = new NpgsqlConnection(audit.Database.AppConnectionString))
+        {
+            await app.ExecuteAsync(
+                """
+                INSERT INTO app.audit_event (id, occurred_at, event_type, target, outcome, details, previous_hash, hash)
+                SELECT last.id + 1000, last.occurred_at, 'Command', 'high id', 'Success', '{}', last.hash,
+                       sha256(last.hash || app.audit_canonical(last.id + 1000, last.occurred_at, NULL, NULL, NULL,
+                                                               'Command', 'high id', 'Success', '{}'))
+                FROM (SELECT id, occurred_at, hash FROM app.audit_event ORDER BY id DESC LIMIT 1) AS last
                 """);
         }
 
@@ -65,7 +78,7 @@ public sealed class AuditMigrationTests(AuditDatabase audit) : IClassFixture<Aud
         await verifier.OpenAsync();
         var report = await AuditChain.VerifyAsync(verifier, firstHead, CancellationToken.None);
         Assert.True(report.Intact, report.FirstBreak?.Reason ?? report.HeadMismatch ?? report.AnchorMismatch);
-        Assert.True(report.EventsVerified >= 4);
+        Assert.True(report.EventsVerified >= 5);
         Assert.Equal(firstHead.Id + 1, report.Head!.Id);
     }
 
