@@ -16,7 +16,11 @@ namespace RwePortal.Application.Features.Users;
 public static class IssueTenantUserOneTimePassword
 {
     [RequiresPermission(Permission.ManageTenantUsers)]
-    public sealed record Command(Guid UserId) : IRequest<Result<Response>>;
+    public sealed record Command(Guid UserId) : IRequest<Result<Response>>, IAuditTarget
+    {
+        /// <summary>The person whose password was replaced (never the password).</summary>
+        public string AuditTarget => $"user {UserId}";
+    }
 
     /// <summary>The new one-time password, shown once to the administrator (only its hash is stored).</summary>
     public sealed record Response(Guid UserId, string OneTimePassword, DateTimeOffset ExpiresAt);

@@ -47,6 +47,10 @@ public sealed partial class TenantUsersTests(PortalFixture portal)
         var analyst = await portal.NewPageAsync();
         await new LoginPage(analyst).OpenAsync();
         await new LoginPage(analyst).SignInAsync(email, password);
+        // A one-time password must be replaced first.
+        var change = new ChangePasswordPage(analyst);
+        await Expect(change.MustChange).ToBeVisibleAsync();
+        await change.ChangeAsync(password, "Own!Passw0rd-" + Guid.NewGuid().ToString("N")[..6]);
         var home = new HomePage(analyst);
         await Expect(home.Title).ToContainTextAsync("New Analyst");
         await Expect(home.TenantChip).ToHaveTextAsync("Acme Pharma");
