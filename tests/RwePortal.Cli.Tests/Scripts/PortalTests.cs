@@ -74,6 +74,22 @@ public sealed class PortalTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_also_stops_a_portal_of_this_clone_whose_pid_was_not_recorded()
+    {
+        // What an older rwe script left behind: the portal runs, the pid file names something else.
+        var started = await Rwe("portal", "start");
+        Assert.True(started.ExitCode == 0, started.All);
+        var pid = await File.ReadAllTextAsync(PidFile);
+        await File.WriteAllTextAsync(PidFile, "999999");
+
+        var stopped = await Rwe("portal", "stop");
+
+        Assert.True(stopped.ExitCode == 0, stopped.All);
+        Assert.False(Ports.Answers(_port), $"port {_port} still answers");
+        Assert.False(Directory.Exists($"/proc/{pid.Trim()}") && (await File.ReadAllTextAsync($"/proc/{pid.Trim()}/cmdline")).Contains("RwePortal.Web.dll", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_portal_process_has_the_app_and_warehouse_connections_and_no_owner_credentials()
     {
         var ownerPassword = (await File.ReadAllTextAsync(Path.Combine(_state, "secrets", "owner"))).Trim();
