@@ -130,4 +130,5 @@ main() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     main "$@"
+    exit
 fi
