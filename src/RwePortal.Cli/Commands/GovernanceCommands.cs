@@ -103,17 +103,8 @@ internal static class GovernanceCommands
 
             await using var connection = new NpgsqlConnection(owner);
             await connection.OpenAsync(cancellationToken);
-            AuditChainReport report;
-            try
-            {
-                report = await AuditChain.VerifyAsync(connection, anchor, cancellationToken);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-            {
-                await Console.Error.WriteLineAsync($"{e.MessageText}: the app database is not migrated; run ./rwe demo or ./rwe migrate");
-                return 2;
-            }
-
+            // An unmigrated database is answered by the one top-level handler (Infrastructure/DatabaseErrors).
+            var report = await AuditChain.VerifyAsync(connection, anchor, cancellationToken);
             return AuditChainOutput.Write(report, anchor, Console.Out, Console.Error);
         });
         audit.Subcommands.Add(verify);

@@ -46,7 +46,7 @@ public sealed class DemoConsentTests : IAsyncLifetime
         var acmeId = await connection.ExecuteScalarAsync<Guid>("SELECT id FROM app.tenants WHERE slug = 'acme'");
         await connection.ExecuteAsync("SELECT set_config('rwe.tenant_id', @tenant, false)", new { tenant = acmeId.ToString() });
         var acmePurposes = await connection.QueryAsync<string[]>(
-            "SELECT g.purposes FROM app.tenant_data_source_grants g JOIN app.data_sources d ON d.id = g.data_source_id WHERE d.name = 'eunomia'");
+            "SELECT g.purposes FROM app.tenant_data_source_grants g JOIN app.data_sources d ON d.id = g.data_source_id WHERE d.name = 'eunomia' AND g.tenant_id = app.current_tenant_id()");
         Assert.Equal(["research", "genomic_research", "wearable_research", "commercial_research"], Assert.Single(acmePurposes));
 
         var eunomia = (await connection.QueryAsync<(string Purpose, string Model, string? Reference, long Consented)>(

@@ -134,24 +134,43 @@ public sealed class PortalFixture : IAsyncLifetime
             throw new FileNotFoundException($"Build the portal first: {dll} is missing.", dll);
         }
 
-        var start = new ProcessStartInfo("dotnet", [dll])
-        {
-            WorkingDirectory = web,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["ASPNETCORE_URLS"] = BaseUrl;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__App"] = _database.AppConnectionString;
-        start.Environment["ConnectionStrings__Owner"] = _database.OwnerConnectionString;
-        start.Environment["ConnectionStrings__Warehouse"] = _database.ReaderConnectionString;
+        var start = PortalStartInfo(dll, BaseUrl, _database);
 
         _server = Process.Start(start) ?? throw new InvalidOperationException("Could not start the portal.");
         _server.OutputDataReceived += (_, e) => Append(e.Data);
         _server.ErrorDataReceived += (_, e) => Append(e.Data);
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
+    }
+
+    /// <summary>The portal process's pid, for tests of what the process holds.</summary>
+    public int ServerProcessId => _server?.Id ?? throw new InvalidOperationException("The portal is not running.");
+
+    /// <summary>
+    /// How a test starts a portal process: as deployed, with the app role's and the warehouse reader's connections
+    /// only. The test run's own environment (the owner's connection, every RWE_ and PG setting) is not inherited.
+    /// </summary>
+    public static ProcessStartInfo PortalStartInfo(string dll, string baseUrl, TestDatabase database)
+    {
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(dll))))!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var name in start.Environment.Keys
+            .Where(k => k.StartsWith("RWE_", StringComparison.Ordinal) || k.StartsWith("ConnectionStrings__", StringComparison.Ordinal) || k.StartsWith("PG", StringComparison.Ordinal))
+            .ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["ASPNETCORE_URLS"] = baseUrl;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__App"] = database.AppConnectionString;
+        start.Environment["ConnectionStrings__Warehouse"] = database.ReaderConnectionString;
+        return start;
     }
 
     private void Append(string? line)

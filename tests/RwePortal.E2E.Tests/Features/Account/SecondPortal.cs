@@ -50,17 +50,7 @@ public sealed class SecondPortal : IAsyncDisposable
         }
 
         var web = Path.Combine(PortalFixture.RepositoryRoot, "src", "RwePortal.Web");
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(web, "bin", BuildConfiguration, "net10.0", "RwePortal.Web.dll")])
-        {
-            WorkingDirectory = web,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["ASPNETCORE_URLS"] = baseUrl;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ConnectionStrings__App"] = portal.Database.AppConnectionString;
-        start.Environment["ConnectionStrings__Warehouse"] = portal.Database.ReaderConnectionString;
+        var start = PortalFixture.PortalStartInfo(Path.Combine(web, "bin", BuildConfiguration, "net10.0", "RwePortal.Web.dll"), baseUrl, portal.Database);
         foreach (var (name, value) in settings)
         {
             start.Environment[name] = value;
