@@ -53,4 +53,23 @@ public sealed class ClusterPortTests : IAsyncLifetime
         Assert.True(status.ExitCode == 0, status.All);
         Assert.Contains($"running on port {now}", status.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_cluster_that_lost_its_port_file_starts_on_the_port_it_saves_again()
+    {
+        var first = Ports.Free();
+        var created = await Shell.RweAsync(["db", "start"], Clone(first));
+        Assert.True(created.ExitCode == 0, created.All);
+        await Shell.RweAsync(["db", "stop"], Clone(first));
+        File.Delete(Path.Combine(_state, "port"));
+
+        var second = Ports.Free();
+        var restarted = await Shell.RweAsync(["db", "start"], Clone(second));
+
+        Assert.True(restarted.ExitCode == 0, restarted.All);
+        var saved = await File.ReadAllTextAsync(Path.Combine(_state, "port"));
+        var status = await Shell.RweAsync(["db", "status"], Clone(second));
+        Assert.Contains($"running on port {saved}", status.Error, StringComparison.Ordinal);
+        Assert.True(Ports.Answers(int.Parse(saved, System.Globalization.CultureInfo.InvariantCulture)), $"nothing listens on the saved port {saved}");
+    }
 }
