@@ -134,6 +134,18 @@ public sealed class ConsentPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void The_model_editor_starts_from_the_model_in_force_for_the_purpose()
+    {
+        Arrange(isCustodian: true);
+
+        var page = RenderPage();
+
+        // Research is under a waiver: the editor shows it with its reference, not a default opt-in.
+        var reference = page.WaitForElement("input[data-testid=consent-model-reference], [data-testid=consent-model-reference] input");
+        Assert.Equal("IRB-2024-117", reference.GetAttribute("value"));
+    }
+
+    [Fact]
     public void The_custodian_sets_a_waiver_with_its_reference()
     {
         Arrange(isCustodian: true);
