@@ -7,12 +7,18 @@ namespace RwePortal.Application.Privacy;
 /// line (a row or a column, its total included) that hides an entry must hide at least two, one of them not small
 /// (complementary suppression), unless it hides every entry that is not zero. A line with one hidden entry would give
 /// it away as total minus the rest; a line hiding only small entries can pin them too (two hidden 1s under a shown
-/// difference of 2). The smallest cell that is not zero is taken as the complement, the line's total last.
+/// difference of 2). The smallest cell that is not zero is taken as the complement, the line's total last. Last, the
+/// table is audited as an attacker would (bounds narrowed line by line, knowing "&lt;11" is 1..10 and "—" at least
+/// the threshold, and solving the line equations together); while a suppressed entry is pinned, one more entry near
+/// it is hidden.
 /// </summary>
 internal sealed class ComplementarySuppression
 {
-    private ComplementarySuppression(long[,] values, CellProtection?[,] hidden, int rows, int columns)
+    private readonly int _threshold;
+
+    private ComplementarySuppression(long[,] values, CellProtection?[,] hidden, int rows, int columns, int threshold)
     {
+        _threshold = threshold;
         Values = values;
         Hidden = hidden;
         Rows = rows;
@@ -68,24 +74,205 @@ internal sealed class ComplementarySuppression
             }
         }
 
-        var plan = new ComplementarySuppression(values, hidden, rows, columns);
+        var plan = new ComplementarySuppression(values, hidden, rows, columns, policy.Threshold);
+        do
+        {
+            plan.ProtectLines();
+        }
+        while (plan.Pinned() is { } pinned && plan.HideNear(pinned));
+
+        return plan;
+    }
+
+    private IEnumerable<List<(int Row, int Column)>> Lines() =>
+        Enumerable.Range(0, Rows + 1).Select(r => Enumerable.Range(0, Columns + 1).Select(c => (r, c)).ToList())
+            .Concat(Enumerable.Range(0, Columns + 1).Select(c => Enumerable.Range(0, Rows + 1).Select(r => (r, c)).ToList()));
+
+    private void ProtectLines()
+    {
         bool changed;
         do
         {
             changed = false;
-            for (var r = 0; r <= rows; r++)
+            foreach (var line in Lines())
             {
-                changed |= plan.Protect(Enumerable.Range(0, columns + 1).Select(c => (r, c)).ToList());
-            }
-
-            for (var c = 0; c <= columns; c++)
-            {
-                changed |= plan.Protect(Enumerable.Range(0, rows + 1).Select(r => (r, c)).ToList());
+                changed |= Protect(line);
             }
         }
         while (changed);
+    }
 
-        return plan;
+    /// <summary>
+    /// A suppressed entry whose value an attacker can pin from the shown entries, the line sums and what the marks
+    /// say ("&lt;11": 1..10, "—": at least the threshold), by narrowing each hidden entry's bounds line by line.
+    /// </summary>
+    private (int Row, int Column)? Pinned()
+    {
+        var hiddenEntries = new List<(int Row, int Column)>();
+        for (var r = 0; r <= Rows; r++)
+        {
+            for (var c = 0; c <= Columns; c++)
+            {
+                if (Hidden[r, c] is not null)
+                {
+                    hiddenEntries.Add((r, c));
+                }
+            }
+        }
+
+        var index = hiddenEntries.Select((e, i) => (e, i)).ToDictionary(p => p.e, p => p.i);
+        var low = hiddenEntries.Select(e => Hidden[e.Row, e.Column] == CellProtection.Suppressed ? 1L : _threshold).ToArray();
+        var high = hiddenEntries.Select(e => Hidden[e.Row, e.Column] == CellProtection.Suppressed ? _threshold - 1L : Values[Rows, Columns]).ToArray();
+        var equations = new List<(List<(int Variable, int Sign)> Terms, long Constant)>();
+        foreach (var line in Lines())
+        {
+            var terms = new List<(int, int)>();
+            var constant = 0L;
+            for (var i = 0; i < line.Count; i++)
+            {
+                var sign = i == line.Count - 1 ? -1 : 1;
+                if (index.TryGetValue(line[i], out var variable))
+                {
+                    terms.Add((variable, sign));
+                }
+                else
+                {
+                    constant -= sign * Values[line[i].Row, line[i].Column];
+                }
+            }
+
+            if (terms.Count > 0)
+            {
+                equations.Add((terms, constant));
+            }
+        }
+
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var (terms, constant) in equations)
+            {
+                var sumLow = terms.Sum(t => t.Sign > 0 ? low[t.Variable] : -high[t.Variable]);
+                var sumHigh = terms.Sum(t => t.Sign > 0 ? high[t.Variable] : -low[t.Variable]);
+                foreach (var (variable, sign) in terms)
+                {
+                    var restLow = sumLow - (sign > 0 ? low[variable] : -high[variable]);
+                    var restHigh = sumHigh - (sign > 0 ? high[variable] : -low[variable]);
+                    var (newLow, newHigh) = sign > 0 ? (constant - restHigh, constant - restLow) : (restLow - constant, restHigh - constant);
+                    if (newLow > low[variable] || newHigh < high[variable])
+                    {
+                        low[variable] = Math.Max(low[variable], newLow);
+                        high[variable] = Math.Min(high[variable], newHigh);
+                        changed = true;
+                        break;
+                    }
+                }
+
+                if (changed)
+                {
+                    break;
+                }
+            }
+        }
+
+        // Bounds miss what a combination of lines fixes (one column minus another): an entry whose unit vector lies in
+        // the span of the line equations has one value whatever the others are.
+        var matrix = equations.Select(e =>
+        {
+            var row = new double[hiddenEntries.Count];
+            foreach (var (variable, sign) in e.Terms)
+            {
+                row[variable] = sign;
+            }
+
+            return row;
+        }).ToList();
+        var rank = Rank(matrix);
+        for (var i = 0; i < hiddenEntries.Count; i++)
+        {
+            if (Hidden[hiddenEntries[i].Row, hiddenEntries[i].Column] != CellProtection.Suppressed)
+            {
+                continue;
+            }
+
+            var unit = new double[hiddenEntries.Count];
+            unit[i] = 1;
+            if (high[i] <= low[i] || Rank([.. matrix, unit]) == rank)
+            {
+                return hiddenEntries[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static int Rank(List<double[]> rows)
+    {
+        const double Zero = 1e-9;
+        var m = rows.Select(r => (double[])r.Clone()).ToList();
+        var width = m.Count == 0 ? 0 : m[0].Length;
+        var rank = 0;
+        for (var column = 0; column < width && rank < m.Count; column++)
+        {
+            var pivot = -1;
+            for (var i = rank; i < m.Count; i++)
+            {
+                if (Math.Abs(m[i][column]) > Zero)
+                {
+                    pivot = i;
+                    break;
+                }
+            }
+
+            if (pivot < 0)
+            {
+                continue;
+            }
+
+            (m[rank], m[pivot]) = (m[pivot], m[rank]);
+            for (var i = 0; i < m.Count; i++)
+            {
+                if (i != rank && Math.Abs(m[i][column]) > Zero)
+                {
+                    var factor = m[i][column] / m[rank][column];
+                    for (var j = column; j < width; j++)
+                    {
+                        m[i][j] -= factor * m[rank][j];
+                    }
+                }
+            }
+
+            rank++;
+        }
+
+        return rank;
+    }
+
+    /// <summary>Hides the smallest shown entry that is not zero in the pinned entry's row or column, else anywhere.</summary>
+    private bool HideNear((int Row, int Column) pinned)
+    {
+        var shown = new List<(int Row, int Column)>();
+        for (var r = 0; r <= Rows; r++)
+        {
+            for (var c = 0; c <= Columns; c++)
+            {
+                if (Hidden[r, c] is null && Values[r, c] > 0)
+                {
+                    shown.Add((r, c));
+                }
+            }
+        }
+
+        var near = shown.Where(e => e.Row == pinned.Row || e.Column == pinned.Column).ToList();
+        var pool = near.Count > 0 ? near : shown;
+        if (pool.Count == 0)
+        {
+            return false;
+        }
+
+        var complement = pool.MinBy(e => Values[e.Row, e.Column]);
+        Hidden[complement.Row, complement.Column] = CellProtection.Complementary;
+        return true;
     }
 
     /// <summary>Hides one more entry of the line when it needs one; the last entry of a line is its total.</summary>
