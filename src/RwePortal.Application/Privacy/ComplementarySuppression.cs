@@ -14,6 +14,8 @@ namespace RwePortal.Application.Privacy;
 /// </summary>
 internal sealed class ComplementarySuppression
 {
+    private const int MaximumSweeps = 1_000;
+
     private readonly int _threshold;
 
     private ComplementarySuppression(long[,] values, CellProtection?[,] hidden, int rows, int columns, int threshold)
@@ -147,31 +149,43 @@ internal sealed class ComplementarySuppression
             }
         }
 
-        for (var changed = true; changed;)
+        // Sweeps until nothing narrows; the cap only matters for pathological tables, whose pins the rank test below
+        // still catches when the equations fix a value.
+        for (var sweep = 0; sweep < MaximumSweeps; sweep++)
         {
-            changed = false;
+            var changed = false;
             foreach (var (terms, constant) in equations)
             {
-                var sumLow = terms.Sum(t => t.Sign > 0 ? low[t.Variable] : -high[t.Variable]);
-                var sumHigh = terms.Sum(t => t.Sign > 0 ? high[t.Variable] : -low[t.Variable]);
                 foreach (var (variable, sign) in terms)
                 {
-                    var restLow = sumLow - (sign > 0 ? low[variable] : -high[variable]);
-                    var restHigh = sumHigh - (sign > 0 ? high[variable] : -low[variable]);
-                    var (newLow, newHigh) = sign > 0 ? (constant - restHigh, constant - restLow) : (restLow - constant, restHigh - constant);
-                    if (newLow > low[variable] || newHigh < high[variable])
+                    long restLow = 0, restHigh = 0;
+                    foreach (var (other, otherSign) in terms)
                     {
-                        low[variable] = Math.Max(low[variable], newLow);
-                        high[variable] = Math.Min(high[variable], newHigh);
+                        if (other != variable)
+                        {
+                            restLow += otherSign > 0 ? low[other] : -high[other];
+                            restHigh += otherSign > 0 ? high[other] : -low[other];
+                        }
+                    }
+
+                    var (newLow, newHigh) = sign > 0 ? (constant - restHigh, constant - restLow) : (restLow - constant, restHigh - constant);
+                    if (newLow > low[variable])
+                    {
+                        low[variable] = newLow;
                         changed = true;
-                        break;
+                    }
+
+                    if (newHigh < high[variable])
+                    {
+                        high[variable] = newHigh;
+                        changed = true;
                     }
                 }
+            }
 
-                if (changed)
-                {
-                    break;
-                }
+            if (!changed)
+            {
+                break;
             }
         }
 

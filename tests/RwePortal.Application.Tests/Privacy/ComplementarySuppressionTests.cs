@@ -112,6 +112,26 @@ public sealed class ComplementarySuppressionTests
         }, iter: 500);
     }
 
+    [Fact]
+    public void A_Table_1_sized_table_with_many_small_cells_is_protected_and_audited_in_well_under_a_second()
+    {
+        // 20 age bands × 2 sexes × 4 subgroups as 40 rows × 4 columns, a third of the cells small.
+        var random = new Random(42);
+        var cells = Enumerable.Range(0, 40)
+            .Select(_ => Enumerable.Range(0, 4).Select(_ => random.Next(3) == 0 ? (long)random.Next(1, 11) : random.Next(11, 5_000)).ToArray())
+            .ToArray();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var table = Policy.ProtectTable(cells, QuerySeed.Of("table 1"));
+        watch.Stop();
+
+        var audit = new Attacker(cells, table, Policy.Threshold);
+        Assert.All(
+            audit.Hidden.Where(h => table.Entry(h.Row, h.Column).Protection == CellProtection.Suppressed),
+            h => Assert.False(audit.FixedByEquations(h.Row, h.Column) || audit.Bounds[h].High <= audit.Bounds[h].Low));
+        Assert.True(watch.ElapsedMilliseconds < 1_000, $"{watch.ElapsedMilliseconds} ms");
+    }
+
     private static string Show(long[][] cells) =>
         "[" + string.Join("; ", cells.Select(r => string.Join(", ", r.Select(v => v.ToString(CultureInfo.InvariantCulture))))) + "]";
 
