@@ -16,6 +16,9 @@ internal sealed class ComplementarySuppression
 {
     private const int MaximumSweeps = 1_000;
 
+    // Far above any count, far below overflow when a line adds a few hundred of them.
+    private const long Unbounded = 1L << 50;
+
     private readonly int _threshold;
 
     private ComplementarySuppression(long[,] values, CellProtection?[,] hidden, int rows, int columns, int threshold)
@@ -124,7 +127,8 @@ internal sealed class ComplementarySuppression
 
         var index = hiddenEntries.Select((e, i) => (e, i)).ToDictionary(p => p.e, p => p.i);
         var low = hiddenEntries.Select(e => Hidden[e.Row, e.Column] == CellProtection.Suppressed ? 1L : _threshold).ToArray();
-        var high = hiddenEntries.Select(e => Hidden[e.Row, e.Column] == CellProtection.Suppressed ? _threshold - 1L : Values[Rows, Columns]).ToArray();
+        // "—" says only "at least the threshold"; a shown total bounds it from above through the equations.
+        var high = hiddenEntries.Select(e => Hidden[e.Row, e.Column] == CellProtection.Suppressed ? _threshold - 1L : Unbounded).ToArray();
         var equations = new List<(List<(int Variable, int Sign)> Terms, long Constant)>();
         foreach (var line in Lines())
         {

@@ -182,12 +182,14 @@ public sealed class TenantSmallCellThresholdTests(AppFixture fixture)
         }
 
         await fixture.SignInAsAsync(tenant.AdminEmail, secondFactor: true);
-        var before = (await fixture.SendAsync(new GetConsentSummary.Query(source))).Unwrap().Purposes.Single(p => p.Purpose == "research");
+        var beforeSummary = (await fixture.SendAsync(new GetConsentSummary.Query(source))).Unwrap();
         (await fixture.SendAsync(new SetSmallCellThreshold.Command(5))).Unwrap();
-        var after = (await fixture.SendAsync(new GetConsentSummary.Query(source))).Unwrap().Purposes.Single(p => p.Purpose == "research");
+        var afterSummary = (await fixture.SendAsync(new GetConsentSummary.Query(source))).Unwrap();
+        var (before, after) = (beforeSummary.Purposes.Single(p => p.Purpose == "research"), afterSummary.Purposes.Single(p => p.Purpose == "research"));
 
         // 8 of 20 consent, 12 are excluded: under 11 the 8 is hidden and so is its complement; under 5 both show.
         Assert.Equal(("<11", "—"), (before.Consented.Display, before.Excluded.Display));
         Assert.Equal(((long?)8, (long?)12), (after.Consented.Value, after.Excluded.Value));
+        Assert.Equal((11, 5), (beforeSummary.SmallCellThreshold, afterSummary.SmallCellThreshold));
     }
 }

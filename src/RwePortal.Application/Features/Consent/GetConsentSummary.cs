@@ -42,7 +42,8 @@ public static class GetConsentSummary
         bool IsCustodian,
         DateOnly Today,
         CountCell Persons,
-        IReadOnlyList<PurposeSummary> Purposes);
+        IReadOnlyList<PurposeSummary> Purposes,
+        int SmallCellThreshold = SmallCellPolicy.DefaultThreshold);
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -93,7 +94,7 @@ public static class GetConsentSummary
                     ConsentCounts.Cell(policy, r.Withdrawn),
                     $"{r.Label}: {model} — {consented.Display} people");
             }).ToList();
-            return new Response(source.Name, source.CustodianName, source.IsCustodian, today, ConsentCounts.Cell(policy, persons), purposes);
+            return new Response(source.Name, source.CustodianName, source.IsCustodian, today, ConsentCounts.Cell(policy, persons), purposes, policy.Threshold);
         }
     }
 
