@@ -108,6 +108,7 @@ public sealed class SmallCellPolicy
     public ProtectedTable ProtectTable(IReadOnlyList<IReadOnlyList<long>> cells, ReadOnlySpan<byte> querySeed)
     {
         ArgumentNullException.ThrowIfNull(cells);
+        _ = Noise(querySeed, -1, -1); // refuses without a key, whatever the table holds
         var pattern = ComplementarySuppression.Plan(cells, this);
         var rows = pattern.Rows;
         var columns = pattern.Columns;

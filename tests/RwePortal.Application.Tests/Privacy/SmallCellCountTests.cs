@@ -105,6 +105,7 @@ public sealed class SmallCellCountTests
     public void A_policy_without_a_noise_key_refuses_to_perturb_even_a_zero()
     {
         Assert.Throws<InvalidOperationException>(() => SmallCellPolicy.Default.Count(0, QuerySeed.Of("q")));
+        Assert.Throws<InvalidOperationException>(() => SmallCellPolicy.Default.ProtectTable([[3, 5]], QuerySeed.Of("q")));
         Assert.Throws<ArgumentException>(() => new SmallCellPolicy(11, new byte[8]));
     }
 
