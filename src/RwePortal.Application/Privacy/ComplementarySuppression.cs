@@ -205,17 +205,11 @@ internal sealed class ComplementarySuppression
 
             return row;
         }).ToList();
-        var rank = Rank(matrix);
+        var basis = ReducedRowEchelon(matrix);
         for (var i = 0; i < hiddenEntries.Count; i++)
         {
-            if (Hidden[hiddenEntries[i].Row, hiddenEntries[i].Column] != CellProtection.Suppressed)
-            {
-                continue;
-            }
-
-            var unit = new double[hiddenEntries.Count];
-            unit[i] = 1;
-            if (high[i] <= low[i] || Rank([.. matrix, unit]) == rank)
+            if (Hidden[hiddenEntries[i].Row, hiddenEntries[i].Column] == CellProtection.Suppressed
+                && (high[i] <= low[i] || InRowSpace(basis, i, hiddenEntries.Count)))
             {
                 return hiddenEntries[i];
             }
@@ -224,21 +218,25 @@ internal sealed class ComplementarySuppression
         return null;
     }
 
-    private static int Rank(List<double[]> rows)
+    private const double Zero = 1e-9;
+
+    /// <summary>The nonzero rows of the reduced row echelon form, each with its pivot column (pivot 1, zeros above and below).</summary>
+    private static List<(int Pivot, double[] Row)> ReducedRowEchelon(List<double[]> rows)
     {
-        const double Zero = 1e-9;
         var m = rows.Select(r => (double[])r.Clone()).ToList();
         var width = m.Count == 0 ? 0 : m[0].Length;
+        var basis = new List<(int, double[])>();
         var rank = 0;
         for (var column = 0; column < width && rank < m.Count; column++)
         {
             var pivot = -1;
+            var largest = Zero;
             for (var i = rank; i < m.Count; i++)
             {
-                if (Math.Abs(m[i][column]) > Zero)
+                if (Math.Abs(m[i][column]) > largest)
                 {
+                    largest = Math.Abs(m[i][column]);
                     pivot = i;
-                    break;
                 }
             }
 
@@ -248,22 +246,52 @@ internal sealed class ComplementarySuppression
             }
 
             (m[rank], m[pivot]) = (m[pivot], m[rank]);
+            var scale = m[rank][column];
+            for (var j = 0; j < width; j++)
+            {
+                m[rank][j] /= scale;
+            }
+
             for (var i = 0; i < m.Count; i++)
             {
                 if (i != rank && Math.Abs(m[i][column]) > Zero)
                 {
-                    var factor = m[i][column] / m[rank][column];
-                    for (var j = column; j < width; j++)
+                    var factor = m[i][column];
+                    for (var j = 0; j < width; j++)
                     {
                         m[i][j] -= factor * m[rank][j];
                     }
                 }
             }
 
+            basis.Add((column, m[rank]));
             rank++;
         }
 
-        return rank;
+        return basis;
+    }
+
+    /// <summary>
+    /// Whether the unit vector of <paramref name="variable"/> is a combination of the equations: then the equations
+    /// alone give that entry's value. Reducing it by the echelon basis leaves nothing exactly then.
+    /// </summary>
+    private static bool InRowSpace(List<(int Pivot, double[] Row)> basis, int variable, int width)
+    {
+        var vector = new double[width];
+        vector[variable] = 1;
+        foreach (var (pivot, row) in basis)
+        {
+            var factor = vector[pivot];
+            if (Math.Abs(factor) > Zero)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    vector[j] -= factor * row[j];
+                }
+            }
+        }
+
+        return vector.All(v => Math.Abs(v) <= 1e-6);
     }
 
     /// <summary>Hides the smallest shown entry that is not zero in the pinned entry's row or column, else anywhere.</summary>

@@ -144,6 +144,28 @@ public sealed class ComplementarySuppressionTests
         Assert.True(watch.ElapsedMilliseconds < 1_000, $"{watch.ElapsedMilliseconds} ms");
     }
 
+    [Fact]
+    public void A_long_table_of_150_rows_is_protected_in_under_two_seconds_with_every_small_entry_hidden()
+    {
+        var random = new Random(7);
+        var cells = Enumerable.Range(0, 150)
+            .Select(_ => Enumerable.Range(0, 6).Select(_ => random.Next(3) == 0 ? (long)random.Next(0, 11) : random.Next(11, 50_000)).ToArray())
+            .ToArray();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var table = Policy.ProtectTable(cells, QuerySeed.Of("long table"));
+        watch.Stop();
+
+        Assert.True(watch.ElapsedMilliseconds < 2_000, $"{watch.ElapsedMilliseconds} ms");
+        for (var r = 0; r < 150; r++)
+        {
+            for (var c = 0; c < 6; c++)
+            {
+                Assert.Equal(cells[r][c] is > 0 and < 11, table[r, c].Protection == CellProtection.Suppressed);
+            }
+        }
+    }
+
     private static string Show(long[][] cells) =>
         "[" + string.Join("; ", cells.Select(r => string.Join(", ", r.Select(v => v.ToString(CultureInfo.InvariantCulture))))) + "]";
 
