@@ -101,7 +101,8 @@ public sealed class SmallCellPolicy
     /// protected together: small cells suppressed; then, in every row and column (totals included), a line with a
     /// suppressed entry gets at least one more that is not small, so neither the totals nor the other cells give a
     /// suppressed one away; every shown count but zero is perturbed as <see cref="Count"/> does, each cell with noise
-    /// of its own drawn from <paramref name="querySeed"/> and its position.
+    /// of its own drawn from <paramref name="querySeed"/> and its position. A table no pattern protects (its small
+    /// cells pin each other by the marks alone) is withheld: every entry, zeros included, shows as suppressed.
     /// </summary>
     /// <exception cref="ArgumentException">Rows of different lengths, or a negative count.</exception>
     /// <exception cref="InvalidOperationException">The policy has no noise key (a bug in the caller).</exception>
@@ -119,7 +120,7 @@ public sealed class SmallCellPolicy
             for (var c = 0; c <= columns; c++)
             {
                 var exact = pattern.Values[r, c];
-                protectedCells[r][c] = pattern.Hidden[r, c] switch
+                protectedCells[r][c] = (pattern.Withheld ? CellProtection.Suppressed : pattern.Hidden[r, c]) switch
                 {
                     CellProtection.Suppressed => new ProtectedCount(null, CellProtection.Suppressed, SuppressedDisplay),
                     CellProtection.Complementary => new ProtectedCount(null, CellProtection.Complementary, ComplementDisplay),
@@ -128,7 +129,7 @@ public sealed class SmallCellPolicy
             }
         }
 
-        return new ProtectedTable(protectedCells, rows, columns);
+        return new ProtectedTable(protectedCells, rows, columns, pattern.Withheld);
     }
 
     /// <summary>The noise a count at a cell gets for a seed: uniform on −<see cref="NoiseRange"/>..+<see cref="NoiseRange"/>.</summary>

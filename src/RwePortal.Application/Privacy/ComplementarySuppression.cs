@@ -40,6 +40,9 @@ internal sealed class ComplementarySuppression
     /// <summary>Null for a shown entry; <see cref="CellProtection.Suppressed"/> or <see cref="CellProtection.Complementary"/> for a hidden one.</summary>
     public CellProtection?[,] Hidden { get; }
 
+    /// <summary>No pattern of hidden entries protects the table: every entry is to be shown as suppressed.</summary>
+    public bool Withheld { get; private set; }
+
     public static ComplementarySuppression Plan(IReadOnlyList<IReadOnlyList<long>> cells, SmallCellPolicy policy)
     {
         var rows = cells.Count;
@@ -80,12 +83,17 @@ internal sealed class ComplementarySuppression
         }
 
         var plan = new ComplementarySuppression(values, hidden, rows, columns, policy.Threshold);
+        (int Row, int Column)? pinned;
         do
         {
             plan.ProtectLines();
+            pinned = plan.Pinned();
         }
-        while (plan.Pinned() is { } pinned && plan.HideNear(pinned));
+        while (pinned is not null && plan.HideNear(pinned.Value));
 
+        // Everything that is not zero is hidden and the marks alone still pin a cell (ten cells of 1 under a total
+        // below 11): the table is withheld, zeros hidden too, so "<11" may be 0 and nothing follows.
+        plan.Withheld = pinned is not null;
         return plan;
     }
 

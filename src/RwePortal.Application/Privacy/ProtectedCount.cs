@@ -33,14 +33,21 @@ public sealed class ProtectedTable
 {
     private readonly ProtectedCount[][] _cells;
 
-    internal ProtectedTable(ProtectedCount[][] cells, int rows, int columns)
+    internal ProtectedTable(ProtectedCount[][] cells, int rows, int columns, bool withheld)
     {
         _cells = cells;
+        Withheld = withheld;
         Rows = rows;
         Columns = columns;
     }
 
     public int Rows { get; }
+
+    /// <summary>
+    /// No entry is shown, zeros included: the table's small cells would give each other away whatever was hidden
+    /// (say ten cells of 1 under a total below 11). Pages say "too few people to break down" instead of the table.
+    /// </summary>
+    public bool Withheld { get; }
 
     public int Columns { get; }
 
