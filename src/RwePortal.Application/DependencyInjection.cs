@@ -40,6 +40,7 @@ public static class DependencyInjection
             return context;
         });
         services.AddScoped<TenantDbContextFactory>();
+        services.AddScoped<Privacy.SmallCellPolicies>();
 
         // Who a scope works for: bound per request by the mediator, per job by a worker; else the host's source.
         services.AddScoped<CurrentUser>();

@@ -14,8 +14,11 @@ internal static class ConsentCounts
     /// <summary>Shown as "—" when a count must be hidden because its complement is a small cell.</summary>
     public const string Hidden = "—";
 
-    public static CountCell Cell(SmallCellPolicy policy, long count) =>
-        policy.IsSuppressed(count) ? new CountCell(policy.Display(count), null) : new CountCell(policy.Display(count), count);
+    public static CountCell Cell(SmallCellPolicy policy, long count)
+    {
+        var shown = policy.Suppress(count);
+        return new CountCell(shown.Display, shown.Value);
+    }
 
     /// <summary>
     /// Consented and excluded people add up to the source's persons, which are shown: when either is a small cell,

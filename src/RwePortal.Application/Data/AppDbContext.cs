@@ -2,6 +2,8 @@ using System.Reflection;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using RwePortal.Application.Common;
+using RwePortal.Application.Privacy;
 using RwePortal.Application.Tenancy;
 
 namespace RwePortal.Application.Data;
@@ -32,6 +34,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     public DbSet<TenantDataSourceGrant> DataSourceGrants => Set<TenantDataSourceGrant>();
 
     public DbSet<RegisteredDataSource> DataSources => Set<RegisteredDataSource>();
+
+    /// <summary>Each tenant's settings (its small-cell threshold); a tenant without a row has the defaults.</summary>
+    public DbSet<TenantSettings> TenantSettings => Set<TenantSettings>();
+
+    /// <summary>The one secret small-cell noise is drawn with.</summary>
+    public DbSet<SmallCellNoiseKey> SmallCellNoiseKeys => Set<SmallCellNoiseKey>();
 
     /// <summary>The portal's data-protection key ring (cookies, antiforgery tokens), so a restart keeps everyone signed in.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -92,6 +100,24 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             grant.HasIndex(g => g.DataSourceId);
             grant.HasOne<Tenant>().WithMany().HasForeignKey(g => g.TenantId).OnDelete(DeleteBehavior.Cascade);
             grant.HasOne<RegisteredDataSource>().WithMany().HasForeignKey(g => g.DataSourceId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<TenantSettings>(settings =>
+        {
+            settings.ToTable("tenant_settings", table => table.HasCheckConstraint(
+                "ck_tenant_settings_small_cell_threshold", $"small_cell_threshold >= {SmallCellPolicy.MinimumThreshold}"));
+            settings.HasKey(s => s.TenantId);
+            settings.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SmallCellNoiseKey>(key =>
+        {
+            key.ToTable("small_cell_noise_key", table =>
+            {
+                table.HasCheckConstraint("ck_small_cell_noise_key_single_row", $"id = {SmallCellNoiseKey.SingleId}");
+                table.HasCheckConstraint("ck_small_cell_noise_key_length", "octet_length(key) >= 32");
+            });
+            key.Property(k => k.Id).ValueGeneratedNever();
         });
 
         foreach (var entity in builder.Model.GetEntityTypes()

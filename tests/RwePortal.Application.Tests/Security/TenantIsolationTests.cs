@@ -40,6 +40,13 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
                 "SELECT app.append_audit_event(@tenant, NULL, 'isolation@test', 'Command', 'isolation test', 'Success', '{}')", owner);
             append.Parameters.AddWithValue("tenant", tenant);
             await append.ExecuteScalarAsync();
+
+            // Settings at the default value, so the demo tenants' counts stay as other tests expect them.
+            await using var settings = new NpgsqlCommand(
+                "INSERT INTO app.tenant_settings (tenant_id, small_cell_threshold, updated_at, updated_by) VALUES (@tenant, 11, now(), @tenant) " +
+                "ON CONFLICT (tenant_id) DO NOTHING", owner);
+            settings.Parameters.AddWithValue("tenant", tenant);
+            await settings.ExecuteNonQueryAsync();
         }
     }
 

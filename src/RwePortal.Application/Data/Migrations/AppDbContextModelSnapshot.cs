@@ -255,6 +255,10 @@ namespace RwePortal.Application.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("CustodianTenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("custodian_tenant_id");
+
                     b.Property<string>("Description")
                         .IsRequired()
                         .HasColumnType("text")
@@ -285,6 +289,55 @@ namespace RwePortal.Application.Data.Migrations
                     b.ToTable("data_sources", "app", t =>
                         {
                             t.ExcludeFromMigrations();
+                        });
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Privacy.SmallCellNoiseKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("Key")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("key");
+
+                    b.HasKey("Id")
+                        .HasName("pk_small_cell_noise_key");
+
+                    b.ToTable("small_cell_noise_key", "app", t =>
+                        {
+                            t.HasCheckConstraint("ck_small_cell_noise_key_length", "octet_length(key) >= 32");
+
+                            t.HasCheckConstraint("ck_small_cell_noise_key_single_row", "id = 1");
+                        });
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Privacy.TenantSettings", b =>
+                {
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("SmallCellThreshold")
+                        .HasColumnType("integer")
+                        .HasColumnName("small_cell_threshold");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UpdatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("TenantId")
+                        .HasName("pk_tenant_settings");
+
+                    b.ToTable("tenant_settings", "app", t =>
+                        {
+                            t.HasCheckConstraint("ck_tenant_settings_small_cell_threshold", "small_cell_threshold >= 5");
                         });
                 });
 
@@ -436,6 +489,16 @@ namespace RwePortal.Application.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_asp_net_user_tokens_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Privacy.TenantSettings", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_tenant_settings_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("RwePortal.Application.Tenancy.TenantDataSourceGrant", b =>

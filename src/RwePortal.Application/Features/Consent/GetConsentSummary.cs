@@ -4,13 +4,15 @@ using MediatR;
 using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Consent;
+using RwePortal.Application.Privacy;
 using RwePortal.Application.Security;
 
 namespace RwePortal.Application.Features.Consent;
 
 /// <summary>
 /// Per active purpose of a source: the consent model in force and today's counts (people in the source, consenting,
-/// withdrawn, removed by consent), through <see cref="SmallCellPolicy"/>. For the custodian and for every tenant granted
+/// withdrawn, removed by consent), through the current tenant's <see cref="SmallCellPolicy"/> (suppression without noise:
+/// these are a registry's counts, not query results an analyst can vary; docs/privacy.md). For the custodian and for every tenant granted
 /// the source alike; counts come from gov.consent_counts, the same rule as the filter cohort SQL uses.
 /// </summary>
 public static class GetConsentSummary
@@ -40,7 +42,8 @@ public static class GetConsentSummary
         bool IsCustodian,
         DateOnly Today,
         CountCell Persons,
-        IReadOnlyList<PurposeSummary> Purposes);
+        IReadOnlyList<PurposeSummary> Purposes,
+        int SmallCellThreshold = SmallCellPolicy.DefaultThreshold);
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -50,7 +53,7 @@ public static class GetConsentSummary
         }
     }
 
-    internal sealed class Handler(AppSqlConnections connections, ConsentSourceAccess access) : IRequestHandler<Query, Result<Response>>
+    internal sealed class Handler(AppSqlConnections connections, ConsentSourceAccess access, SmallCellPolicies policies) : IRequestHandler<Query, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
@@ -73,7 +76,7 @@ public static class GetConsentSummary
                 commandTimeout: AppSqlConnections.CommandTimeoutSeconds,
                 cancellationToken: cancellationToken))).ToList();
 
-            var policy = SmallCellPolicy.Default;
+            var policy = await policies.ForCurrentTenantAsync(cancellationToken);
             var persons = rows.Count > 0 ? rows[0].Persons : 0;
             var purposes = rows.Select(r =>
             {
@@ -91,7 +94,7 @@ public static class GetConsentSummary
                     ConsentCounts.Cell(policy, r.Withdrawn),
                     $"{r.Label}: {model} — {consented.Display} people");
             }).ToList();
-            return new Response(source.Name, source.CustodianName, source.IsCustodian, today, ConsentCounts.Cell(policy, persons), purposes);
+            return new Response(source.Name, source.CustodianName, source.IsCustodian, today, ConsentCounts.Cell(policy, persons), purposes, policy.Threshold);
         }
     }
 

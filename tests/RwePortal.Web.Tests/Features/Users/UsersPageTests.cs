@@ -43,7 +43,9 @@ public sealed class UsersPageTests : BunitContext, IAsyncLifetime
                 return new ListTenantUsers.Response(items, items.Count);
             })
             .Answer<SetTenantUserDisabled.Command, Result<SetTenantUserDisabled.Response>>(command =>
-                new SetTenantUserDisabled.Response(command.UserId, command.Disabled));
+                new SetTenantUserDisabled.Response(command.UserId, command.Disabled))
+            .Answer<RwePortal.Application.Features.Tenancy.GetSmallCellThreshold.Query, Result<RwePortal.Application.Features.Tenancy.GetSmallCellThreshold.Response>>(_ =>
+                new RwePortal.Application.Features.Tenancy.GetSmallCellThreshold.Response(11, true, 5, 100, 3, null));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -70,7 +72,7 @@ public sealed class UsersPageTests : BunitContext, IAsyncLifetime
         Assert.Contains("StudyLead", Row(page, "gone@acme.test").Single().TextContent, StringComparison.Ordinal);
         Assert.Contains("Disabled", Row(page, "gone@acme.test").Single().TextContent, StringComparison.Ordinal);
         Assert.Contains("Active", Row(page, "analyst@acme.test").Single().TextContent, StringComparison.Ordinal);
-        var query = Assert.IsType<ListTenantUsers.Query>(_mediator.Sent.First());
+        var query = _mediator.Sent.OfType<ListTenantUsers.Query>().First();
         Assert.Equal(0, query.Page);
         Assert.Equal(25, query.PageSize);
     }
