@@ -5,3 +5,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA app TO rwe_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA app TO rwe_app;
 REVOKE ALL ON app.__ef_migrations_history FROM rwe_app;
 GRANT SELECT ON app.__ef_migrations_history TO rwe_app;
+
+-- The small-cell noise key is read, never written, by the portal: a portal that could replace it could choose the
+-- noise and undo the protection (docs/privacy.md). The migration writes it once, as the owner.
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON app.small_cell_noise_key FROM rwe_app;

@@ -25,4 +25,22 @@ public sealed class SmallCellNoiseKeyTests(AppFixture fixture)
             "UPDATE app.small_cell_noise_key SET key = '\\x00'::bytea"));
         Assert.Equal(PostgresErrorCodes.CheckViolation, shorter.SqlState);
     }
+
+    [Fact]
+    public async Task The_portal_role_reads_the_key_but_cannot_replace_it()
+    {
+        await using var app = new NpgsqlConnection(fixture.Database.AppConnectionString);
+
+        Assert.Single(await app.QueryAsync<byte[]>("SELECT key FROM app.small_cell_noise_key"));
+        foreach (var write in new[]
+        {
+            "UPDATE app.small_cell_noise_key SET key = key",
+            "DELETE FROM app.small_cell_noise_key",
+            "INSERT INTO app.small_cell_noise_key (id, key) VALUES (1, decode(repeat('00', 32), 'hex'))",
+        })
+        {
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => app.ExecuteAsync(write));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        }
+    }
 }
