@@ -92,7 +92,8 @@ public static class SubgroupDefinitionParser
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var detail in results.Details ?? [])
         {
-            if (detail.Errors is null)
+            // An "if" that does not match is how the schema selects a node's shape, not an error in the document.
+            if (detail.Errors is null || IsConditionBranch(detail.EvaluationPath.ToString()))
             {
                 continue;
             }
@@ -100,7 +101,10 @@ public static class SubgroupDefinitionParser
             foreach (var (keyword, message) in detail.Errors)
             {
                 var path = ToPath(detail.InstanceLocation.ToString());
-                var rule = keyword == "additionalProperties" ? "unknown field (" + message + ")" : message;
+                // additionalProperties: false reports the field itself against the "false" schema.
+                var rule = keyword is "additionalProperties" or "false" || message.Contains("false schema", StringComparison.Ordinal)
+                    ? "unknown field: not part of this node in version 1 of the criteria schema"
+                    : message;
                 if (seen.Add(path + "\u0000" + rule) && errors.Count < MaxErrors)
                 {
                     errors.Add(new CriteriaError(path, rule));
@@ -115,6 +119,9 @@ public static class SubgroupDefinitionParser
 
         return errors;
     }
+
+    private static bool IsConditionBranch(string evaluationPath) =>
+        evaluationPath.Split('/').Any(segment => segment == "if");
 
     /// <summary>A JSON Pointer (/criteria/2/any/0) as a node path (criteria[2].any[0]).</summary>
     internal static string ToPath(string pointer)
