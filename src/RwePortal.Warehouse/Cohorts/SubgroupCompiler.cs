@@ -293,13 +293,14 @@ public static class SubgroupCompiler
         private string EventExpression(EventCriterion criterion)
         {
             var filter = EventFilter(criterion, "e");
-            var window = criterion.Window is { } w ? WindowCondition(w, "f.d") : "";
             if (criterion.Occurrence == Occurrence.Any)
             {
                 var inWindow = criterion.Window is { } any ? WindowCondition(any, "e.d") : "";
                 return Count($"{Rows(criterion.Domain, correlated: true)} e WHERE {filter}{inWindow}", criterion.Count);
             }
 
+            // The person's first (last) matching event, wherever it lies, must fall in the window.
+            var window = criterion.Window is { } w ? WindowCondition(w, "f.d") : "";
             var order = criterion.Occurrence == Occurrence.First ? "e.d" : "e.d DESC";
             return $"EXISTS (SELECT 1 FROM (SELECT e.d FROM {Rows(criterion.Domain, correlated: true)} e WHERE {filter} ORDER BY {order} LIMIT 1) f WHERE true{window})";
         }
