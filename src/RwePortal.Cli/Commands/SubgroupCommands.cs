@@ -29,6 +29,7 @@ internal static class SubgroupCommands
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static IEnumerable<Command> Create()
@@ -96,12 +97,29 @@ internal static class SubgroupCommands
     {
         var sql = new Command("sql", "Print the one parameterized statement `subgroup count` runs for a definition on a source, and its parameters.");
         var (source, definition, purpose) = CommonOptions(sql);
+        var explain = new Option<bool>("--explain") { Description = "Run it under EXPLAIN (ANALYZE, BUFFERS) as the warehouse reader and print the plan too." };
+        sql.Options.Add(explain);
         sql.SetAction(async (parseResult, cancellationToken) =>
         {
             var prepared = await PrepareAsync(parseResult.GetValue(source)!, parseResult.GetValue(definition)!, cancellationToken);
             if (prepared is null)
             {
                 return 1;
+            }
+
+            if (parseResult.GetValue(explain))
+            {
+                if (!TryGetReader(out var reader))
+                {
+                    await Console.Error.WriteLineAsync($"no warehouse connection: set {ReaderVariable} (or {ReaderFallbackVariable})");
+                    return 2;
+                }
+
+                await using var connections = WarehouseConnections.Create(reader);
+                var plan = await new SubgroupCounter(connections).ExplainAsync(
+                    prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken);
+                await Console.Out.WriteLineAsync(string.Join(Environment.NewLine, plan));
+                return 0;
             }
 
             var compiled = SubgroupCounter.Compile(prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!);

@@ -92,7 +92,9 @@ public static class SubgroupCompiler
                 var expression = Expression(node);
                 laterals.Append(CultureInfo.InvariantCulture, $"\n    CROSS JOIN LATERAL (SELECT ");
                 laterals.Append(i == 0 ? $"{expression}" : $"CASE WHEN s{i}.ok THEN {expression} ELSE false END");
-                laterals.Append(CultureInfo.InvariantCulture, $" AS ok) s{i + 1}");
+                // OFFSET 0 keeps the planner from pulling the step up into the next one, which would evaluate
+                // every earlier criterion again inside each later step (quadratic in the number of criteria).
+                laterals.Append(CultureInfo.InvariantCulture, $" AS ok OFFSET 0) s{i + 1}");
                 steps.Add(Describe(node));
             }
 

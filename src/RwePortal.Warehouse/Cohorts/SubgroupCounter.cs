@@ -22,15 +22,31 @@ public sealed class SubgroupCounter(WarehouseConnections connections)
     public static CompiledSubgroup Compile(SubgroupDefinition definition, DataSource source, string purpose) =>
         SubgroupCompiler.Compile(definition, source.SchemaName, source.Name, purpose);
 
-    public async Task<SubgroupCount> CountAsync(SubgroupDefinition definition, DataSource source, string purpose, CancellationToken cancellationToken)
+    /// <summary>Runs the statement under EXPLAIN (ANALYZE, BUFFERS) as the reader and returns the plan's lines.</summary>
+    public async Task<IReadOnlyList<string>> ExplainAsync(SubgroupDefinition definition, DataSource source, string purpose, CancellationToken cancellationToken)
     {
         var compiled = Compile(definition, source, purpose);
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var lines = await connection.QueryAsync<string>(new CommandDefinition(
+            "EXPLAIN (ANALYZE, BUFFERS) " + compiled.Sql, Parameters(compiled), commandTimeout: WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
+        return lines.ToList();
+    }
+
+    private static DynamicParameters Parameters(CompiledSubgroup compiled)
+    {
         var parameters = new DynamicParameters();
         foreach (var parameter in compiled.Parameters)
         {
             parameters.Add(parameter.Name, parameter.Value);
         }
 
+        return parameters;
+    }
+
+    public async Task<SubgroupCount> CountAsync(SubgroupDefinition definition, DataSource source, string purpose, CancellationToken cancellationToken)
+    {
+        var compiled = Compile(definition, source, purpose);
+        var parameters = Parameters(compiled);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var connection = await connections.OpenAsync(cancellationToken);
         using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
