@@ -118,7 +118,18 @@ public static class SubgroupCompiler
                     FROM {schema}.person p{(hasIndex ? "\n    JOIN idx i ON i.person_id = p.person_id" : "")}
                 )
                 """);
-            var columns = new StringBuilder("(c.person_id IS NOT NULL) AS consented");
+            // Consent is joined once, before any criterion, in a materialized step: left to itself the planner may
+            // put the (set-returning, opaque) consent function on the inner side of a nested loop and re-run it per person.
+            ctes.Add(
+                $"""
+
+                population AS MATERIALIZED (
+                    SELECT b.*, (c.person_id IS NOT NULL) AS consented
+                    FROM base b
+                    LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id
+                )
+                """);
+            var columns = new StringBuilder("b.consented");
             for (var i = 1; i <= definition.Criteria.Count; i++)
             {
                 columns.Append(CultureInfo.InvariantCulture, $", s{i}.ok AS c{i}");
@@ -129,8 +140,7 @@ public static class SubgroupCompiler
 
                 flags AS (
                     SELECT {columns}
-                    FROM base b
-                    LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id{laterals}
+                    FROM population b{laterals}
                 )
                 """);
             sql.Append(string.Join(",", ctes));
@@ -272,8 +282,8 @@ public static class SubgroupCompiler
         /// <summary>A boolean expression over the population row b, never NULL.</summary>
         private string Expression(CriterionNode node) => node switch
         {
-            AllNode all => "(" + string.Join(" AND ", all.Nodes.Select(Expression)) + ")",
-            AnyNode any => "(" + string.Join(" OR ", any.Nodes.Select(Expression)) + ")",
+            AllNode all => "(" + string.Join(" AND ", Cheapest(all.Nodes).Select(Expression)) + ")",
+            AnyNode any => "(" + string.Join(" OR ", Cheapest(any.Nodes).Select(Expression)) + ")",
             NotNode not => $"(NOT {Expression(not.Node)})",
             AgeCriterion age => $"coalesce(true{Range("(CAST(extract(year FROM b.index_date) AS integer) - b.year_of_birth)", new ValueRange(age.Min, null, age.Max, null))}, false)",
             PersonAttributeCriterion attribute => $"coalesce(b.{AttributeColumn(attribute.Attribute)} = ANY({Parameter(attribute.ConceptIds.ToArray())}), false)",
@@ -283,6 +293,26 @@ public static class SubgroupCompiler
             WearableCriterion w => WearableExpression(w),
             EnrollmentCriterion e => EnrollmentExpression(e),
             _ => throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, null),
+        };
+
+        /// <summary>
+        /// Children of a group, cheapest first: AND and OR stop at the first false (true) operand, so columns of the
+        /// population row go before index probes, and windowed aggregates (wearables, enrollment) go last. The result
+        /// is the same in any order; top-level criteria keep the user's order, which is the attrition's.
+        /// </summary>
+        private static IEnumerable<CriterionNode> Cheapest(IReadOnlyList<CriterionNode> nodes) => nodes.OrderBy(Cost);
+
+        private static int Cost(CriterionNode node) => node switch
+        {
+            AgeCriterion or PersonAttributeCriterion => 0,
+            VariantCriterion or GenomicScoreCriterion => 1,
+            EventCriterion => 2,
+            WearableCriterion => 3,
+            EnrollmentCriterion => 4,
+            NotNode not => Cost(not.Node),
+            AllNode all => all.Nodes.Max(Cost),
+            AnyNode any => any.Nodes.Max(Cost),
+            _ => 5,
         };
 
         private static string AttributeColumn(PersonAttribute attribute) => attribute switch

@@ -38,6 +38,7 @@ public sealed partial class SubgroupCompilerTests
 
         Assert.Single(Regex.Matches(compiled.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
         Assert.Contains("LEFT JOIN gov.consented_persons(@source, @purpose) c ON c.person_id = b.person_id", compiled.Sql, StringComparison.Ordinal);
+        Assert.Contains("population AS MATERIALIZED", compiled.Sql, StringComparison.Ordinal);
         Assert.DoesNotContain(";", compiled.Sql, StringComparison.Ordinal);
         Assert.Equal(16, compiled.Steps.Count);
         Assert.Equal("index event, consented", compiled.Steps[0]);
