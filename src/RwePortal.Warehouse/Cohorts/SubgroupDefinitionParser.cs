@@ -55,11 +55,11 @@ public static class SubgroupDefinitionParser
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
-            return Fail("", "not valid JSON (or nested deeper than 64 levels): " + e.Message);
+            return Fail("", "not valid JSON (or nested deeper than 64 levels, or a field given twice): " + e.Message);
         }
 
         using (document)

@@ -137,6 +137,14 @@ public sealed class SubgroupDefinitionParserTests
     }
 
     [Fact]
+    public void A_field_given_twice_is_refused_rather_than_read_one_way_by_the_schema_and_another_by_the_parser()
+    {
+        Assert.Contains(
+            Errors("""{"version": 1, "criteria": [{"kind": "sex", "kind": "condition", "concepts": [8507]}]}"""),
+            e => e.Rule.Contains("twice", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Index_takes_first_or_last_and_calendar_dates_only()
     {
         Assert.Contains(Errors("""{"version": 1, "index": {"kind": "drug", "concepts": [{"id": 1}], "occurrence": "any"}, "criteria": []}"""), e => e.Path == "index.occurrence");
