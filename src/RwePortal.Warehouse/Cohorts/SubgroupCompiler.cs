@@ -396,14 +396,33 @@ public static class SubgroupCompiler
                 WearableMetric.Hrv => "hrv_rmssd",
                 _ => "sleep_minutes",
             };
-            // One value per worn day (devices of the same day averaged), then the mean over the worn days.
-            return $"""
-                coalesce((SELECT count(*) >= {Parameter(criterion.MinDaysWorn)}{Range("avg(w.v)", criterion.Mean)}
-                     FROM (SELECT wd.measurement_date, avg(wd.{column}) AS v
-                           FROM {schema}.wearable_daily wd
-                           WHERE wd.person_id = b.person_id AND wd.wear_minutes > 0 AND wd.{column} IS NOT NULL{WindowCondition(criterion.Window, "wd.measurement_date")}
-                           GROUP BY wd.measurement_date) w), false)
+
+            // Worn days in a window, one value per day (devices of the same day averaged): their number n and mean m.
+            string Summary(Window window) =>
+                $"""
+                (SELECT count(*) AS n, avg(d.v) AS m
+                           FROM (SELECT wd.measurement_date, avg(wd.{column}) AS v
+                                 FROM {schema}.wearable_daily wd
+                                 WHERE wd.person_id = b.person_id AND wd.wear_minutes > 0 AND wd.{column} IS NOT NULL{WindowCondition(window, "wd.measurement_date")}
+                                 GROUP BY wd.measurement_date) d)
                 """;
+
+            var minDays = Parameter(criterion.MinDaysWorn);
+            var condition = new StringBuilder($"cur.n >= {minDays}");
+            if (criterion.Mean is { } mean)
+            {
+                condition.Append(Range("cur.m", mean));
+            }
+
+            var from = new StringBuilder($"{Summary(criterion.Window)} cur");
+            if (criterion.Baseline is { } baseline)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND base.n >= {minDays}");
+                condition.Append(Range("(cur.m - base.m) * 100 / nullif(base.m, 0)", baseline.ChangePercent));
+                from.Append(CultureInfo.InvariantCulture, $", {Summary(baseline.Window)} base");
+            }
+
+            return $"coalesce((SELECT {condition} FROM {from}), false)";
         }
 
         private string EnrollmentExpression(EnrollmentCriterion criterion)

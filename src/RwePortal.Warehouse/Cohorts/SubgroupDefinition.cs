@@ -61,10 +61,15 @@ public sealed record GenomicScoreCriterion(string Path, string? Label, string Sc
 
 /// <summary>
 /// The mean over worn days (a day with wear minutes &gt; 0) of a daily wearable metric within a bounded window, with
-/// at least <see cref="MinDaysWorn"/> worn days.
+/// at least <see cref="MinDaysWorn"/> worn days; optionally its change in percent from the same person's mean over an
+/// earlier baseline window (which needs as many worn days).
 /// </summary>
-public sealed record WearableCriterion(string Path, string? Label, WearableMetric Metric, ValueRange Mean, int MinDaysWorn, Window Window)
+public sealed record WearableCriterion(
+    string Path, string? Label, WearableMetric Metric, ValueRange? Mean, int MinDaysWorn, Window Window, WearableBaseline? Baseline = null)
     : CriterionNode(Path, Label);
+
+/// <summary>A baseline window and the range of (mean in window − mean in baseline) / mean in baseline × 100.</summary>
+public sealed record WearableBaseline(Window Window, ValueRange ChangePercent);
 
 /// <summary>Enrolled (payer_plan_period) on every day of a bounded window, allowing gaps of at most <see cref="AllowedGapDays"/> days.</summary>
 public sealed record EnrollmentCriterion(string Path, string? Label, Window Window, int AllowedGapDays) : CriterionNode(Path, Label);

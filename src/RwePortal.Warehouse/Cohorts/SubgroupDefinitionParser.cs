@@ -391,7 +391,20 @@ public static class SubgroupDefinitionParser
                 Error(path + ".minDaysWorn", "more worn days are required than the window has days");
             }
 
-            return new WearableCriterion(path, label, metric, ReadRange(element, "mean", path)!, minDays, window);
+            var mean = ReadRange(element, "mean", path);
+            WearableBaseline? baseline = null;
+            if (element.TryGetProperty("baseline", out var baselineElement))
+            {
+                var baselineWindow = ReadWindow(baselineElement, path + ".baseline", required: true)!;
+                baseline = new WearableBaseline(baselineWindow, ReadRange(baselineElement, "changePercent", path + ".baseline")!);
+            }
+
+            if (mean is null && baseline is null)
+            {
+                Error(path, "a wearable criterion needs a mean range, a baseline with a change, or both");
+            }
+
+            return new WearableCriterion(path, label, metric, mean, minDays, window, baseline);
         }
 
         private EnrollmentCriterion ReadEnrollment(JsonElement element, string path, string? label) =>

@@ -158,6 +158,8 @@ public sealed class SubgroupDefinitionParserTests
         const string Index = "\"index\": {\"kind\": \"condition\", \"concepts\": [{\"id\": 1}]}";
         Assert.Contains(Errors($$$"""{"version": 1, {{{Index}}}, "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 3000}, "window": {"end": -1}}]}"""), e => e.Path == "criteria[0].window");
         Assert.Contains(Errors($$$"""{"version": 1, {{{Index}}}, "criteria": [{"kind": "enrollment", "window": {"start": -4000, "end": -1}}]}"""), e => e.Path == "criteria[0].window");
+        Assert.Contains(Errors($$$"""{"version": 1, {{{Index}}}, "criteria": [{"kind": "wearable", "metric": "steps", "window": {"start": -30, "end": -1}}]}"""), e => e.Path == "criteria[0]" && e.Rule.Contains("baseline", StringComparison.Ordinal));
+        Assert.Contains(Errors($$$$"""{"version": 1, {{{{Index}}}}, "criteria": [{"kind": "wearable", "metric": "steps", "window": {"start": -30, "end": -1}, "baseline": {"window": {"end": -300}, "changePercent": {"lte": -20}}}]}"""), e => e.Path == "criteria[0].baseline.window");
         Assert.Contains(Errors($$$"""{"version": 1, {{{Index}}}, "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 3000}, "minDaysWorn": 40, "window": {"start": -30, "end": -1}}]}"""), e => e.Path == "criteria[0].minDaysWorn");
     }
 

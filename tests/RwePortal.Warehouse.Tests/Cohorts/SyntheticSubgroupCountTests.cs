@@ -148,4 +148,35 @@ public sealed class SyntheticSubgroupCountTests(CohortWarehouseFixture fixture)
         Assert.True(expected > 0);
         Assert.Equal(expected, count.Count + count.RemovedByConsent);
     }
+
+    [Fact]
+    public async Task Change_in_steps_from_the_persons_own_baseline_matches_a_hand_written_count()
+    {
+        var expected = await fixture.OwnerCountAsync($"""
+            WITH idx AS ({FirstUse}),
+            daily AS (
+                SELECT i.person_id, w.measurement_date, avg(w.steps) AS steps,
+                       CASE WHEN w.measurement_date BETWEEN i.d + 30 AND i.d + 59 THEN 'recent'
+                            WHEN w.measurement_date BETWEEN i.d - 30 AND i.d - 1 THEN 'baseline' END AS period
+                FROM idx i JOIN cdm_syn.wearable_daily w ON w.person_id = i.person_id
+                WHERE w.wear_minutes > 0
+                GROUP BY i.person_id, w.measurement_date, i.d),
+            summary AS (
+                SELECT person_id,
+                       count(*) FILTER (WHERE period = 'recent') AS recent_days, avg(steps) FILTER (WHERE period = 'recent') AS recent,
+                       count(*) FILTER (WHERE period = 'baseline') AS baseline_days, avg(steps) FILTER (WHERE period = 'baseline') AS baseline
+                FROM daily GROUP BY person_id)
+            SELECT count(*) FROM summary
+            WHERE recent_days >= 10 AND baseline_days >= 10 AND recent <= baseline * 0.8 AND recent < 5000
+            """);
+
+        var count = await fixture.CountAsync(fixture.SyntheticSource, """
+            {"version": 1, "index": {"kind": "drug", "concepts": [{"id": 2000000402}, {"id": 1341927}]},
+             "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 10, "window": {"start": 30, "end": 59},
+                           "baseline": {"window": {"start": -30, "end": -1}, "changePercent": {"lte": -20}}}]}
+            """);
+
+        Assert.True(expected > 0, "some persons walk a fifth less in the second month after index than in the month before");
+        Assert.Equal(expected, count.Count + count.RemovedByConsent);
+    }
 }
