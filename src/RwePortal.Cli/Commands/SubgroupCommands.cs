@@ -46,7 +46,7 @@ internal static class SubgroupCommands
         var definition = new Option<FileInfo>("--definition") { Description = "The subgroup definition (JSON, docs/criteria.md).", Required = true };
         var purpose = new Option<string>("--purpose")
         {
-            Description = "The consent purpose the count is for (default research).",
+            Description = "The consent purpose the count is for.",
             DefaultValueFactory = _ => SubgroupCounter.DefaultPurpose,
         };
         command.Options.Add(source);
