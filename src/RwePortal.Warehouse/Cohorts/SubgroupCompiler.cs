@@ -53,6 +53,7 @@ public static class SubgroupCompiler
         GenomicScoreCriterion => $"{node.Path}: genomic score",
         WearableCriterion => $"{node.Path}: wearable",
         EnrollmentCriterion => $"{node.Path}: enrollment",
+        AdherenceCriterion => $"{node.Path}: adherence",
         _ => node.Path,
     };
 
@@ -292,6 +293,7 @@ public static class SubgroupCompiler
             GenomicScoreCriterion g => ScoreExpression(g),
             WearableCriterion w => WearableExpression(w),
             EnrollmentCriterion e => EnrollmentExpression(e),
+            AdherenceCriterion a => AdherenceExpression(a),
             _ => throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, null),
         };
 
@@ -308,7 +310,7 @@ public static class SubgroupCompiler
             VariantCriterion or GenomicScoreCriterion => 1,
             EventCriterion => 2,
             WearableCriterion => 3,
-            EnrollmentCriterion => 4,
+            EnrollmentCriterion or AdherenceCriterion => 4,
             NotNode not => Cost(not.Node),
             AllNode all => all.Nodes.Max(Cost),
             AnyNode any => any.Nodes.Max(Cost),
@@ -425,11 +427,27 @@ public static class SubgroupCompiler
             return $"coalesce((SELECT {condition} FROM {from}), false)";
         }
 
+        /// <summary>The first and last day of a bounded window, as SQL over the population row b.</summary>
+        private (string Start, string End) Bounds(Window window) =>
+            (window.Start is { } s ? $"b.index_date + {Parameter(s)}" : Parameter(window.From!.Value),
+             window.End is { } e ? $"b.index_date + {Parameter(e)}" : Parameter(window.To!.Value));
+
+        private string AdherenceExpression(AdherenceCriterion criterion)
+        {
+            var set = ConceptSet(criterion.Concepts);
+            var (start, end) = Bounds(criterion.Window);
+            // Days are counted as offsets from the window's first day (integers), so no interval literal is needed.
+            const string Pdc = "((SELECT count(DISTINCT g.day) FROM {0}.drug_exposure x CROSS JOIN LATERAL generate_series(" +
+                "greatest(x.drug_exposure_start_date, w.ws) - w.ws, least(greatest(x.drug_exposure_end_date, x.drug_exposure_start_date), w.we) - w.ws) g(day) " +
+                "WHERE x.person_id = b.person_id AND x.drug_concept_id IN (SELECT concept_id FROM {1}) " +
+                "AND x.drug_exposure_start_date <= w.we AND x.drug_exposure_end_date >= w.ws) / CAST(w.we - w.ws + 1 AS numeric))";
+            var pdc = string.Format(CultureInfo.InvariantCulture, Pdc, schema, set);
+            return $"coalesce((SELECT true{Range(pdc, criterion.Pdc)} FROM (SELECT CAST({start} AS date) AS ws, CAST({end} AS date) AS we) w), false)";
+        }
+
         private string EnrollmentExpression(EnrollmentCriterion criterion)
         {
-            var window = criterion.Window;
-            var start = window.Start is { } s ? $"b.index_date + {Parameter(s)}" : Parameter(window.From!.Value);
-            var end = window.End is { } e ? $"b.index_date + {Parameter(e)}" : Parameter(window.To!.Value);
+            var (start, end) = Bounds(criterion.Window);
             var gap = Parameter(criterion.AllowedGapDays);
             // Periods clipped to the window in start order: each one's gap is the days between the furthest end covered
             // so far (the day before the window at first) and its start; the last gap runs to the window's end.

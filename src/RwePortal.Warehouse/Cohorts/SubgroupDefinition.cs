@@ -74,6 +74,13 @@ public sealed record WearableBaseline(Window Window, ValueRange ChangePercent);
 /// <summary>Enrolled (payer_plan_period) on every day of a bounded window, allowing gaps of at most <see cref="AllowedGapDays"/> days.</summary>
 public sealed record EnrollmentCriterion(string Path, string? Label, Window Window, int AllowedGapDays) : CriterionNode(Path, Label);
 
+/// <summary>
+/// Adherence as the proportion of days covered (PDC): the days of a bounded window on which a drug_exposure of the
+/// concept set runs (start to end date), divided by the window's days, within <see cref="Pdc"/> (a fraction, 0 to 1).
+/// </summary>
+public sealed record AdherenceCriterion(string Path, string? Label, IReadOnlyList<ConceptItem> Concepts, Window Window, ValueRange Pdc)
+    : CriterionNode(Path, Label);
+
 /// <summary>One concept of a concept set: with or without its descendants, included or excluded.</summary>
 public sealed record ConceptItem(int Id, bool Descendants, bool Exclude);
 

@@ -255,6 +255,7 @@ public static class SubgroupDefinitionParser
                 "genomicScore" => ReadScore(element, path, label),
                 "wearable" => ReadWearable(element, path, label),
                 "enrollment" => ReadEnrollment(element, path, label),
+                "adherence" => ReadAdherence(element, path, label),
                 _ => ReadEvent(element, path, kind, Occurrence.Any),
             };
         }
@@ -311,20 +312,7 @@ public static class SubgroupDefinitionParser
                 "visit" => EventDomain.Visit,
                 _ => EventDomain.Pro,
             };
-            var concepts = new List<ConceptItem>();
-            foreach (var item in element.GetProperty("concepts").EnumerateArray())
-            {
-                concepts.Add(new ConceptItem(
-                    AsInt(item.GetProperty("id")),
-                    !item.TryGetProperty("descendants", out var d) || d.GetBoolean(),
-                    item.TryGetProperty("exclude", out var x) && x.GetBoolean()));
-            }
-
-            if (concepts.All(c => c.Exclude))
-            {
-                Error(path + ".concepts", "a concept set needs at least one concept that is not excluded");
-            }
-
+            var concepts = ReadConcepts(element, path);
             var occurrence = element.TryGetProperty("occurrence", out var o)
                 ? o.GetString() switch { "first" => Occurrence.First, "last" => Occurrence.Last, _ => Occurrence.Any }
                 : defaultOccurrence;
@@ -405,6 +393,38 @@ public static class SubgroupDefinitionParser
             }
 
             return new WearableCriterion(path, label, metric, mean, minDays, window, baseline);
+        }
+
+        private AdherenceCriterion ReadAdherence(JsonElement element, string path, string? label)
+        {
+            var concepts = ReadConcepts(element, path);
+            var window = ReadWindow(element, path, required: true)!;
+            var pdc = ReadRange(element, "pdc", path)!;
+            if (new[] { pdc.Gte, pdc.Gt, pdc.Lte, pdc.Lt }.Any(v => v is < 0 or > 1))
+            {
+                Error(path + ".pdc", "the proportion of days covered is a fraction between 0 and 1");
+            }
+
+            return new AdherenceCriterion(path, label, concepts, window, pdc);
+        }
+
+        private List<ConceptItem> ReadConcepts(JsonElement element, string path)
+        {
+            var concepts = new List<ConceptItem>();
+            foreach (var item in element.GetProperty("concepts").EnumerateArray())
+            {
+                concepts.Add(new ConceptItem(
+                    AsInt(item.GetProperty("id")),
+                    !item.TryGetProperty("descendants", out var d) || d.GetBoolean(),
+                    item.TryGetProperty("exclude", out var x) && x.GetBoolean()));
+            }
+
+            if (concepts.All(c => c.Exclude))
+            {
+                Error(path + ".concepts", "a concept set needs at least one concept that is not excluded");
+            }
+
+            return concepts;
         }
 
         private EnrollmentCriterion ReadEnrollment(JsonElement element, string path, string? label) =>

@@ -24,6 +24,7 @@ public sealed partial class SubgroupCompilerTests
            {"kind": "genomicScore", "scoreId": "RWE-PRS-HF-1", "percentile": {"gte": 90}},
            {"kind": "wearable", "metric": "hrv", "mean": {"gte": 20, "lt": 80}, "minDaysWorn": 7, "window": {"start": -30, "end": -1}},
            {"kind": "enrollment", "window": {"from": "2010-01-01", "to": "2010-12-31"}, "allowedGapDays": 30},
+           {"kind": "adherence", "concepts": [{"id": 2000000402}], "window": {"start": 0, "end": 179}, "pdc": {"gte": 0.8}},
            {"any": [{"not": {"kind": "sex", "concepts": [8507]}}, {"all": [{"kind": "drug", "concepts": [{"id": 956874}]}]}]}
          ]}
         """;
@@ -40,9 +41,9 @@ public sealed partial class SubgroupCompilerTests
         Assert.Contains("LEFT JOIN gov.consented_persons(@source, @purpose) c ON c.person_id = b.person_id", compiled.Sql, StringComparison.Ordinal);
         Assert.Contains("population AS MATERIALIZED", compiled.Sql, StringComparison.Ordinal);
         Assert.DoesNotContain(";", compiled.Sql, StringComparison.Ordinal);
-        Assert.Equal(16, compiled.Steps.Count);
+        Assert.Equal(17, compiled.Steps.Count);
         Assert.Equal("index event, consented", compiled.Steps[0]);
-        Assert.Equal("criteria[14]: any of 2", compiled.Steps[15]);
+        Assert.Equal("criteria[15]: any of 2", compiled.Steps[16]);
         Assert.Equal(("source", "synthetic"), (compiled.Parameters[0].Name, compiled.Parameters[0].Value));
         Assert.Equal(("purpose", "research"), (compiled.Parameters[1].Name, compiled.Parameters[1].Value));
     }

@@ -22,7 +22,7 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
     private static readonly string[] Kinds =
     [
         "age", "sex", "race", "ethnicity", "condition", "drug", "procedure", "observation", "measurement", "visit", "pro",
-        "variant", "genomicScore", "wearable", "enrollment", "cohort", "'; DELETE FROM gov.consent; --",
+        "variant", "genomicScore", "wearable", "enrollment", "adherence", "cohort", "'; DELETE FROM gov.consent; --",
     ];
 
     private static readonly int[] Concepts = [192671, 28060, 1118084, 1124300, 8507, 8532, 9201, 9202, 9203, 316139, 0, -5, 2147483647];
@@ -103,7 +103,9 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
                 })))),
         Gen.OneOf("sex", "race", "ethnicity").Select(kind => Fields(kind, "", "", 0)),
         Gen.Int[1, 3].Select(min => $$$"""{"kind": "condition", "concepts": [{"id": 28060}], "count": {"min": {{{min}}}, "max": {{{min + 1}}}}}"""),
-        Gen.OneOf("TTR", "APOE").Select(gene => $$"""{"kind": "variant", "gene": "{{gene}}", "significance": ["pathogenic"]}"""));
+        Gen.OneOf("TTR", "APOE").Select(gene => $$"""{"kind": "variant", "gene": "{{gene}}", "significance": ["pathogenic"]}"""),
+        Gen.Int[1990, 2015].Select(year =>
+            $$$"""{"kind": "adherence", "concepts": [{"id": 1118084}, {"id": 1124300}], "window": {"from": "{{{year}}}-01-01", "to": "{{{year + 2}}}-12-31"}, "pdc": {"gte": 0.05}}"""));
 
     private static Gen<string> SaneNode(int depth) => depth <= 0
         ? SaneLeaf

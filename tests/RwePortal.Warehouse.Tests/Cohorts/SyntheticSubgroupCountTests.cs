@@ -179,4 +179,27 @@ public sealed class SyntheticSubgroupCountTests(CohortWarehouseFixture fixture)
         Assert.True(expected > 0, "some persons walk a fifth less in the second month after index than in the month before");
         Assert.Equal(expected, count.Count + count.RemovedByConsent);
     }
+
+    [Fact]
+    public async Task Adherence_as_proportion_of_days_covered_matches_a_day_by_day_count()
+    {
+        var expected = await fixture.OwnerCountAsync($"""
+            WITH idx AS ({FirstUse})
+            SELECT count(*) FROM idx i
+            WHERE (SELECT count(*) FROM generate_series(i.d, i.d + 179, interval '1 day') g(day)
+                   WHERE EXISTS (SELECT 1 FROM cdm_syn.drug_exposure x
+                                 WHERE x.person_id = i.person_id AND x.drug_concept_id IN (2000000402, 1341927)
+                                   AND g.day BETWEEN x.drug_exposure_start_date AND x.drug_exposure_end_date)) >= 0.8 * 180
+            """);
+        var all = await fixture.OwnerCountAsync($"SELECT count(*) FROM ({FirstUse}) i");
+
+        var count = await fixture.CountAsync(fixture.SyntheticSource, """
+            {"version": 1, "index": {"kind": "drug", "concepts": [{"id": 2000000402}, {"id": 1341927}]},
+             "criteria": [{"kind": "adherence", "concepts": [{"id": 2000000402, "descendants": false}, {"id": 1341927, "descendants": false}],
+                           "window": {"start": 0, "end": 179}, "pdc": {"gte": 0.8}}]}
+            """);
+
+        Assert.True(expected > 0 && expected < all, $"some but not all new users are adherent ({expected} of {all})");
+        Assert.Equal(expected, count.Count + count.RemovedByConsent);
+    }
 }
