@@ -58,7 +58,7 @@ public static class SubgroupCompiler
     };
 
     /// <summary>Where each event domain lives: table, concept column, date column, value and unit columns (fixed text).</summary>
-    private sealed record EventTable(string Table, string Concept, string Date, string? Value, string? Unit);
+    private sealed record EventTable(string Table, string Concept, string Date, string? Value, string? Unit, string Visit = "visit_occurrence_id");
 
     private static EventTable[] TablesOf(EventDomain domain) => domain switch
     {
@@ -185,7 +185,7 @@ public static class SubgroupCompiler
         {
             var parts = TablesOf(domain).Select(t =>
                 $"SELECT x.person_id, x.{t.Concept} AS concept_id, x.{t.Date} AS d, {(t.Value is null ? "CAST(NULL AS numeric)" : "x." + t.Value)} AS v, " +
-                $"{(t.Unit is null ? "CAST(NULL AS integer)" : "x." + t.Unit)} AS unit FROM {schema}.{t.Table} x" +
+                $"{(t.Unit is null ? "CAST(NULL AS integer)" : "x." + t.Unit)} AS unit, x.{t.Visit} AS visit_id FROM {schema}.{t.Table} x" +
                 (correlated ? " WHERE x.person_id = b.person_id" : ""));
             return "(" + string.Join(" UNION ALL ", parts) + ")";
         }
@@ -202,6 +202,13 @@ public static class SubgroupCompiler
             if (criterion.Units.Count > 0)
             {
                 filter.Append(CultureInfo.InvariantCulture, $" AND {alias}.unit = ANY({Parameter(criterion.Units.ToArray())})");
+            }
+
+            if (criterion.VisitTypes is { Count: > 0 } visitTypes)
+            {
+                // The event's own visit: same person (the join stays on person_id) and that visit's id.
+                filter.Append(CultureInfo.InvariantCulture,
+                    $" AND EXISTS (SELECT 1 FROM {schema}.visit_occurrence vo WHERE vo.person_id = {alias}.person_id AND vo.visit_occurrence_id = {alias}.visit_id AND vo.visit_concept_id = ANY({Parameter(visitTypes.ToArray())}))");
             }
 
             return filter.ToString();

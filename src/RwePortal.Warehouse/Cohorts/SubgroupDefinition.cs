@@ -29,7 +29,8 @@ public sealed record PersonAttributeCriterion(string Path, string? Label, Person
 /// <summary>
 /// Events of one domain whose concept is in a concept set (with descendants through concept_ancestor), optionally
 /// with a value range and units (measurement, observation, PRO), in a window, as the first, last or any occurrence,
-/// and a number of occurrences.
+/// and a number of occurrences; optionally recorded during a visit of one of <see cref="VisitTypes"/> (e.g. 9201
+/// inpatient: "an HF admission").
 /// </summary>
 public sealed record EventCriterion(
     string Path,
@@ -40,7 +41,8 @@ public sealed record EventCriterion(
     Window? Window,
     CountRange Count,
     ValueRange? Value,
-    IReadOnlyList<int> Units) : CriterionNode(Path, Label);
+    IReadOnlyList<int> Units,
+    IReadOnlyList<int>? VisitTypes = null) : CriterionNode(Path, Label);
 
 /// <summary>Genomic variants (variant_occurrence) that match every field given.</summary>
 public sealed record VariantCriterion(

@@ -329,7 +329,7 @@ public static class SubgroupDefinitionParser
             }
 
             return new EventCriterion(path, element.TryGetProperty("label", out var l) ? l.GetString() : null,
-                domain, concepts, occurrence, ReadWindow(element, path, required: false), count, value, Ids(element, "units"));
+                domain, concepts, occurrence, ReadWindow(element, path, required: false), count, value, Ids(element, "units"), Ids(element, "visitTypes"));
         }
 
         private VariantCriterion ReadVariant(JsonElement element, string path, string? label)

@@ -202,4 +202,23 @@ public sealed class SyntheticSubgroupCountTests(CohortWarehouseFixture fixture)
         Assert.True(expected > 0 && expected < all, $"some but not all new users are adherent ({expected} of {all})");
         Assert.Equal(expected, count.Count + count.RemovedByConsent);
     }
+
+    [Fact]
+    public async Task First_heart_failure_admission_as_index_is_the_first_hf_diagnosis_of_an_inpatient_visit()
+    {
+        var expected = await fixture.OwnerCountAsync("""
+            SELECT count(DISTINCT c.person_id)
+            FROM cdm_syn.condition_occurrence c
+            JOIN cdm_syn.visit_occurrence v ON v.person_id = c.person_id AND v.visit_occurrence_id = c.visit_occurrence_id AND v.visit_concept_id = 9201
+            WHERE c.condition_concept_id IN (SELECT descendant_concept_id FROM cdm_syn.concept_ancestor WHERE ancestor_concept_id = 316139)
+            """);
+
+        var count = await fixture.CountAsync(fixture.SyntheticSource, Examples.Read("synthetic-ttr-hf-admission.json"));
+        var anyDiagnosis = await fixture.CountAsync(fixture.SyntheticSource, """
+            {"version": 1, "index": {"kind": "condition", "concepts": [{"id": 316139}]}, "criteria": []}
+            """);
+
+        Assert.Equal(expected, count.Persons);
+        Assert.True(count.Persons < anyDiagnosis.Persons, "not every heart-failure diagnosis was made in hospital");
+    }
 }
