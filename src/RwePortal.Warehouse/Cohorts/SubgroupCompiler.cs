@@ -43,8 +43,8 @@ public static class SubgroupCompiler
     /// <summary>The attrition step label of a top-level node: its label, or its kind and path.</summary>
     public static string Describe(CriterionNode node) => node.Label ?? node switch
     {
-        AllNode => $"{node.Path}: all of {((AllNode)node).Nodes.Count}",
-        AnyNode => $"{node.Path}: any of {((AnyNode)node).Nodes.Count}",
+        AllNode all => $"{node.Path}: all of {all.Nodes.Count}",
+        AnyNode any => $"{node.Path}: any of {any.Nodes.Count}",
         NotNode => $"{node.Path}: not",
         AgeCriterion => $"{node.Path}: age",
         PersonAttributeCriterion p => $"{node.Path}: {p.Attribute.ToString().ToLowerInvariant()}",
