@@ -1,0 +1,250 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Npgsql;
+using RwePortal.Cli.Infrastructure;
+using RwePortal.Warehouse;
+using RwePortal.Warehouse.Cohorts;
+using RwePortal.Warehouse.Sources;
+
+namespace RwePortal.Cli.Commands;
+
+/// <summary>
+/// Subgroup commands: <c>subgroup count</c> (count, removed by consent, attrition; 1..10 shown as "&lt;11" unless
+/// <c>--exact</c>) and <c>subgroup sql</c> (the one statement a count runs, with its parameters). The source's schema
+/// is looked up in the registry as the owner role; the statement runs as the read-only warehouse role.
+/// </summary>
+internal static class SubgroupCommands
+{
+    /// <summary>Counts from 1 to this are shown as "&lt;11" unless --exact.</summary>
+    public const int SmallCellMaximum = 10;
+
+    public const string ReaderVariable = "RWE_CS_READER";
+    public const string ReaderFallbackVariable = "ConnectionStrings__Warehouse";
+
+    private static readonly JsonSerializerOptions JsonOutput = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static IEnumerable<Command> Create()
+    {
+        var subgroup = new Command("subgroup", "Cross-modality subgroups: count a definition (docs/criteria.md) on a source, or print its SQL.");
+        subgroup.Subcommands.Add(Count());
+        subgroup.Subcommands.Add(Sql());
+        yield return subgroup;
+    }
+
+    private static (Option<string> Source, Option<FileInfo> Definition, Option<string> Purpose) CommonOptions(Command command)
+    {
+        var source = new Option<string>("--source") { Description = "The data source (as `rwe source list` names it).", Required = true };
+        var definition = new Option<FileInfo>("--definition") { Description = "The subgroup definition (JSON, docs/criteria.md).", Required = true };
+        var purpose = new Option<string>("--purpose")
+        {
+            Description = "The consent purpose the count is for.",
+            DefaultValueFactory = _ => SubgroupCounter.DefaultPurpose,
+        };
+        command.Options.Add(source);
+        command.Options.Add(definition);
+        command.Options.Add(purpose);
+        return (source, definition, purpose);
+    }
+
+    private static Command Count()
+    {
+        var count = new Command(
+            "count",
+            "Count the persons of a source who match a definition and may be used for the purpose: the count, how many consent " +
+            "removed, and the persons left after each top-level criterion. Counts from 1 to 10 print as <11 unless --exact.");
+        var (source, definition, purpose) = CommonOptions(count);
+        var exact = new Option<bool>("--exact") { Description = "Operators only: print counts from 1 to 10 exactly." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
+        count.Options.Add(exact);
+        count.Options.Add(json);
+        count.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var prepared = await PrepareAsync(parseResult.GetValue(source)!, parseResult.GetValue(definition)!, cancellationToken);
+            if (prepared is null)
+            {
+                return 1;
+            }
+
+            if (!TryGetReader(out var reader))
+            {
+                await Console.Error.WriteLineAsync(
+                    $"no warehouse connection: set {ReaderVariable} (or {ReaderFallbackVariable}) to the read-only role's connection string, e.g. eval \"$(./rwe db env)\"");
+                return 2;
+            }
+
+            await using var connections = WarehouseConnections.Create(reader);
+            var result = await new SubgroupCounter(connections).CountAsync(
+                prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken);
+            var output = parseResult.GetValue(json)
+                ? FormatJson(result, parseResult.GetValue(exact))
+                : FormatText(result, parseResult.GetValue(exact));
+            await Console.Out.WriteAsync(output);
+            return 0;
+        });
+        return count;
+    }
+
+    private static Command Sql()
+    {
+        var sql = new Command("sql", "Print the one parameterized statement `subgroup count` runs for a definition on a source, and its parameters.");
+        var (source, definition, purpose) = CommonOptions(sql);
+        var explain = new Option<bool>("--explain") { Description = "Run it under EXPLAIN (ANALYZE, BUFFERS) as the warehouse reader and print the plan too." };
+        sql.Options.Add(explain);
+        sql.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var prepared = await PrepareAsync(parseResult.GetValue(source)!, parseResult.GetValue(definition)!, cancellationToken);
+            if (prepared is null)
+            {
+                return 1;
+            }
+
+            if (parseResult.GetValue(explain))
+            {
+                if (!TryGetReader(out var reader))
+                {
+                    await Console.Error.WriteLineAsync($"no warehouse connection: set {ReaderVariable} (or {ReaderFallbackVariable})");
+                    return 2;
+                }
+
+                await using var connections = WarehouseConnections.Create(reader);
+                var plan = await new SubgroupCounter(connections).ExplainAsync(
+                    prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken);
+                await Console.Out.WriteLineAsync(string.Join(Environment.NewLine, plan));
+                return 0;
+            }
+
+            var compiled = SubgroupCounter.Compile(prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!);
+            await Console.Out.WriteAsync(FormatSql(compiled));
+            return 0;
+        });
+        return sql;
+    }
+
+    /// <summary>Reads and validates the definition, then finds the source; prints what is wrong and returns null on failure.</summary>
+    private static async Task<(SubgroupDefinition Definition, DataSource Source)?> PrepareAsync(string sourceName, FileInfo file, CancellationToken cancellationToken)
+    {
+        if (!file.Exists)
+        {
+            await Console.Error.WriteLineAsync($"{file.FullName}: no such file");
+            return null;
+        }
+
+        if (file.Length > SubgroupDefinitionParser.MaxDocumentLength * 4L)
+        {
+            await Console.Error.WriteLineAsync($"{file.Name}: larger than a definition may be");
+            return null;
+        }
+
+        var parsed = SubgroupDefinitionParser.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken));
+        if (!parsed.IsValid)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await Console.Error.WriteLineAsync($"{file.Name}: {error}");
+            }
+
+            await Console.Error.WriteLineAsync($"{file.Name}: not a valid subgroup definition ({parsed.Errors.Count} error(s))");
+            return null;
+        }
+
+        if (!ConnectionSettings.TryGetOwner(out var owner))
+        {
+            await Console.Error.WriteLineAsync(ConnectionSettings.OwnerMissingMessage);
+            return null;
+        }
+
+        await using var dataSource = NpgsqlDataSource.Create(owner);
+        var source = await new DataSourceRegistry(dataSource).FindAsync(sourceName, cancellationToken);
+        if (source is null)
+        {
+            await Console.Error.WriteLineAsync($"data source '{sourceName}' does not exist (`rwe source list` shows the registered ones)");
+            return null;
+        }
+
+        return (parsed.Definition!, source);
+    }
+
+    private static bool TryGetReader(out string connectionString)
+    {
+        connectionString = Read(ReaderVariable) ?? Read(ReaderFallbackVariable) ?? "";
+        return connectionString.Length > 0;
+
+        static string? Read(string name) =>
+            Environment.GetEnvironmentVariable(name) is { Length: > 0 } value && !string.IsNullOrWhiteSpace(value) ? value : null;
+    }
+
+    /// <summary>A count as shown: 1..10 as "&lt;11" unless exact.</summary>
+    internal static string Show(long value, bool exact) =>
+        !exact && value is >= 1 and <= SmallCellMaximum
+            ? $"<{SmallCellMaximum + 1}"
+            : value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static bool Suppressed(long value, bool exact) => !exact && value is >= 1 and <= SmallCellMaximum;
+
+    internal static string FormatText(SubgroupCount result, bool exact)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"source {result.Source}, purpose {result.Purpose}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"count: {Show(result.Count, exact)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"removed by consent: {Show(result.RemovedByConsent, exact)}");
+        text.AppendLine();
+        text.Append(TextTable.Render(
+            ["step", "remaining"],
+            result.Attrition.Select(step => (IReadOnlyList<string>)[step.Step, Show(step.Remaining, exact)]),
+            rightAligned: [1]));
+        text.AppendLine(CultureInfo.InvariantCulture, $"{(exact ? "exact counts (--exact)" : $"counts from 1 to {SmallCellMaximum} shown as <{SmallCellMaximum + 1}")}; {result.Duration.TotalMilliseconds:N0} ms");
+        return text.ToString();
+    }
+
+    internal static string FormatJson(SubgroupCount result, bool exact)
+    {
+        long? Value(long value) => Suppressed(value, exact) ? null : value;
+        var document = new
+        {
+            source = result.Source,
+            purpose = result.Purpose,
+            exact,
+            count = Value(result.Count),
+            countShown = Show(result.Count, exact),
+            removedByConsent = Value(result.RemovedByConsent),
+            removedByConsentShown = Show(result.RemovedByConsent, exact),
+            attrition = result.Attrition.Select(step => new { step = step.Step, remaining = Value(step.Remaining), shown = Show(step.Remaining, exact) }),
+            milliseconds = Math.Round(result.Duration.TotalMilliseconds, 1),
+        };
+        return JsonSerializer.Serialize(document, JsonOutput) + Environment.NewLine;
+    }
+
+    internal static string FormatSql(CompiledSubgroup compiled)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("-- parameters");
+        foreach (var parameter in compiled.Parameters)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"--   @{parameter.Name} = {Literal(parameter.Value)}");
+        }
+
+        text.AppendLine("-- attrition steps: " + string.Join(" | ", compiled.Steps));
+        text.AppendLine(compiled.Sql + ";");
+        return text.ToString();
+    }
+
+    private static string Literal(object value) => value switch
+    {
+        string s => JsonSerializer.Serialize(s),
+        int[] ids => "{" + string.Join(",", ids.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "} (integer[])",
+        string[] strings => JsonSerializer.Serialize(strings) + " (text[])",
+        DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " (date)",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

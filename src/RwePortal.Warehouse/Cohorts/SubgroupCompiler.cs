@@ -1,0 +1,475 @@
+using System.Globalization;
+using System.Text;
+using RwePortal.Warehouse.Schema;
+
+namespace RwePortal.Warehouse.Cohorts;
+
+/// <summary>One parameter of a compiled statement.</summary>
+public sealed record SqlParameter(string Name, object Value);
+
+/// <summary>
+/// A definition compiled for one source: one statement and its parameters, and the labels of its attrition steps
+/// (the consented population, then one per top-level criterion).
+/// </summary>
+public sealed record CompiledSubgroup(string Sql, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps);
+
+/// <summary>
+/// Turns a validated <see cref="SubgroupDefinition"/> into ONE parameterized statement over a source's cdm schema.
+/// No text of the definition ever becomes SQL text: the only identifier written is the schema name, validated by
+/// <see cref="SchemaName"/> and quoted; every value is a parameter. Person-level tables are reached only through
+/// <c>person_id</c> of the population row; concept sets are expanded through <c>concept_ancestor</c>; the consent filter
+/// <c>gov.consented_persons(@source, @purpose)</c> is part of every statement. The statement returns one row:
+/// persons (with an index event, before consent), consented persons, the consented persons left after each
+/// top-level criterion, and the final count before consent (for the number consent removed).
+/// </summary>
+public static class SubgroupCompiler
+{
+    /// <summary>The join every emitted statement contains; tests scan for it.</summary>
+    public const string ConsentFilter = "gov.consented_persons(@source, @purpose)";
+
+    /// <param name="definition">A definition <see cref="SubgroupDefinitionParser"/> accepted.</param>
+    /// <param name="schemaName">The source's schema name from the registry (validated again here).</param>
+    /// <param name="source">The source's registered name, for the consent filter.</param>
+    /// <param name="purpose">The consent purpose the count is for.</param>
+    public static CompiledSubgroup Compile(SubgroupDefinition definition, string schemaName, string source, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
+        return new Emitter(schema, source, purpose).Emit(definition);
+    }
+
+    /// <summary>The attrition step label of a top-level node: its label, or its kind and path.</summary>
+    public static string Describe(CriterionNode node) => node.Label ?? node switch
+    {
+        AllNode all => $"{node.Path}: all of {all.Nodes.Count}",
+        AnyNode any => $"{node.Path}: any of {any.Nodes.Count}",
+        NotNode => $"{node.Path}: not",
+        AgeCriterion => $"{node.Path}: age",
+        PersonAttributeCriterion p => $"{node.Path}: {p.Attribute.ToString().ToLowerInvariant()}",
+        EventCriterion e => $"{node.Path}: {e.Domain.ToString().ToLowerInvariant()}",
+        VariantCriterion => $"{node.Path}: variant",
+        GenomicScoreCriterion => $"{node.Path}: genomic score",
+        WearableCriterion => $"{node.Path}: wearable",
+        EnrollmentCriterion => $"{node.Path}: enrollment",
+        AdherenceCriterion => $"{node.Path}: adherence",
+        _ => node.Path,
+    };
+
+    /// <summary>Where each event domain lives: table, concept column, date column, value and unit columns (fixed text).</summary>
+    private sealed record EventTable(string Table, string Concept, string Date, string? Value, string? Unit, string Visit = "visit_occurrence_id");
+
+    private static EventTable[] TablesOf(EventDomain domain) => domain switch
+    {
+        EventDomain.Condition => [new("condition_occurrence", "condition_concept_id", "condition_start_date", null, null)],
+        EventDomain.Drug => [new("drug_exposure", "drug_concept_id", "drug_exposure_start_date", null, null)],
+        EventDomain.Procedure => [new("procedure_occurrence", "procedure_concept_id", "procedure_date", null, null)],
+        EventDomain.Observation => [new("observation", "observation_concept_id", "observation_date", "value_as_number", "unit_concept_id")],
+        EventDomain.Measurement => [new("measurement", "measurement_concept_id", "measurement_date", "value_as_number", "unit_concept_id")],
+        EventDomain.Visit => [new("visit_occurrence", "visit_concept_id", "visit_start_date", null, null)],
+        EventDomain.Pro =>
+        [
+            new("observation", "observation_concept_id", "observation_date", "value_as_number", "unit_concept_id"),
+            new("measurement", "measurement_concept_id", "measurement_date", "value_as_number", "unit_concept_id"),
+        ],
+        _ => throw new ArgumentOutOfRangeException(nameof(domain), domain, null),
+    };
+
+    private sealed class Emitter(string schema, string source, string purpose)
+    {
+        private readonly List<SqlParameter> _parameters = [new("source", source), new("purpose", purpose)];
+        private readonly List<string> _conceptSets = [];
+
+        public CompiledSubgroup Emit(SubgroupDefinition definition)
+        {
+            var hasIndex = definition.Index is not null;
+            var index = hasIndex ? IndexSql(definition.Index!) : null;
+            var steps = new List<string> { hasIndex ? "index event, consented" : "all persons, consented" };
+            var laterals = new StringBuilder();
+            for (var i = 0; i < definition.Criteria.Count; i++)
+            {
+                var node = definition.Criteria[i];
+                var expression = Expression(node);
+                laterals.Append(CultureInfo.InvariantCulture, $"\n    CROSS JOIN LATERAL (SELECT ");
+                laterals.Append(i == 0 ? $"{expression}" : $"CASE WHEN s{i}.ok THEN {expression} ELSE false END");
+                // OFFSET 0 keeps the planner from pulling the step up into the next one, which would evaluate
+                // every earlier criterion again inside each later step (quadratic in the number of criteria).
+                laterals.Append(CultureInfo.InvariantCulture, $" AS ok OFFSET 0) s{i + 1}");
+                steps.Add(Describe(node));
+            }
+
+            var sql = new StringBuilder("WITH");
+            var ctes = new List<string>();
+            for (var i = 0; i < _conceptSets.Count; i++)
+            {
+                ctes.Add($"\ncs{i} AS MATERIALIZED (\n{_conceptSets[i]}\n)");
+            }
+
+            if (index is not null)
+            {
+                ctes.Add($"\nidx AS (\n{index}\n)");
+            }
+
+            ctes.Add(
+                $"""
+
+                base AS (
+                    SELECT p.person_id, p.year_of_birth, p.gender_concept_id, p.race_concept_id, p.ethnicity_concept_id, {(hasIndex ? "i.index_date" : "CAST(NULL AS date) AS index_date")}
+                    FROM {schema}.person p{(hasIndex ? "\n    JOIN idx i ON i.person_id = p.person_id" : "")}
+                )
+                """);
+            // Consent is joined once, before any criterion, in a materialized step: left to itself the planner may
+            // put the (set-returning, opaque) consent function on the inner side of a nested loop and re-run it per person.
+            ctes.Add(
+                $"""
+
+                population AS MATERIALIZED (
+                    SELECT b.*, (c.person_id IS NOT NULL) AS consented
+                    FROM base b
+                    LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id
+                )
+                """);
+            var columns = new StringBuilder("b.consented");
+            for (var i = 1; i <= definition.Criteria.Count; i++)
+            {
+                columns.Append(CultureInfo.InvariantCulture, $", s{i}.ok AS c{i}");
+            }
+
+            ctes.Add(
+                $"""
+
+                flags AS (
+                    SELECT {columns}
+                    FROM population b{laterals}
+                )
+                """);
+            sql.Append(string.Join(",", ctes));
+            var last = definition.Criteria.Count == 0 ? "true" : $"c{definition.Criteria.Count}";
+            var counts = new StringBuilder("\nSELECT count(*) AS persons,\n       count(*) FILTER (WHERE consented) AS consented");
+            for (var i = 1; i <= definition.Criteria.Count; i++)
+            {
+                counts.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE consented AND c{i}) AS step{i}");
+            }
+
+            counts.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE {last}) AS matched_before_consent\nFROM flags");
+            sql.Append(counts);
+            return new CompiledSubgroup(sql.ToString(), _parameters, steps);
+        }
+
+        private string Parameter(object value)
+        {
+            var name = "p" + (_parameters.Count - 2).ToString(CultureInfo.InvariantCulture);
+            _parameters.Add(new SqlParameter(name, value));
+            return "@" + name;
+        }
+
+        /// <summary>A concept set as a materialized CTE of concept ids: included (with descendants) except excluded (with descendants).</summary>
+        private string ConceptSet(IReadOnlyList<ConceptItem> items)
+        {
+            string Part(bool exclude) =>
+                $"""
+                        SELECT i.id FROM unnest({Parameter(items.Where(c => c.Exclude == exclude && !c.Descendants).Select(c => c.Id).ToArray())}) i(id)
+                        UNION
+                        SELECT ca.descendant_concept_id FROM {schema}.concept_ancestor ca WHERE ca.ancestor_concept_id = ANY({Parameter(items.Where(c => c.Exclude == exclude && c.Descendants).Select(c => c.Id).ToArray())})
+                        UNION
+                        SELECT i.id FROM unnest({Parameter(items.Where(c => c.Exclude == exclude && c.Descendants).Select(c => c.Id).ToArray())}) i(id)
+                """;
+            var name = "cs" + _conceptSets.Count.ToString(CultureInfo.InvariantCulture);
+            _conceptSets.Add($"    SELECT concept_id FROM (\n{Part(false)}\n    ) included(concept_id)\n    EXCEPT\n    SELECT concept_id FROM (\n{Part(true)}\n    ) excluded(concept_id)");
+            return name;
+        }
+
+        /// <summary>The rows of an event domain: person_id, concept_id, d (date), v (value), unit; of one person when correlated.</summary>
+        private string Rows(EventDomain domain, bool correlated)
+        {
+            var parts = TablesOf(domain).Select(t =>
+                $"SELECT x.person_id, x.{t.Concept} AS concept_id, x.{t.Date} AS d, {(t.Value is null ? "CAST(NULL AS numeric)" : "x." + t.Value)} AS v, " +
+                $"{(t.Unit is null ? "CAST(NULL AS integer)" : "x." + t.Unit)} AS unit, x.{t.Visit} AS visit_id FROM {schema}.{t.Table} x" +
+                (correlated ? " WHERE x.person_id = b.person_id" : ""));
+            return "(" + string.Join(" UNION ALL ", parts) + ")";
+        }
+
+        private string EventFilter(EventCriterion criterion, string alias)
+        {
+            var set = ConceptSet(criterion.Concepts);
+            var filter = new StringBuilder($"{alias}.concept_id IN (SELECT concept_id FROM {set})");
+            if (criterion.Value is { } value)
+            {
+                filter.Append(Range($"{alias}.v", value));
+            }
+
+            if (criterion.Units.Count > 0)
+            {
+                filter.Append(CultureInfo.InvariantCulture, $" AND {alias}.unit = ANY({Parameter(criterion.Units.ToArray())})");
+            }
+
+            if (criterion.VisitTypes is { Count: > 0 } visitTypes)
+            {
+                // The event's own visit: same person (the join stays on person_id) and that visit's id.
+                filter.Append(CultureInfo.InvariantCulture,
+                    $" AND EXISTS (SELECT 1 FROM {schema}.visit_occurrence vo WHERE vo.person_id = {alias}.person_id AND vo.visit_occurrence_id = {alias}.visit_id AND vo.visit_concept_id = ANY({Parameter(visitTypes.ToArray())}))");
+            }
+
+            return filter.ToString();
+        }
+
+        private string IndexSql(EventCriterion index)
+        {
+            var filter = EventFilter(index, "e");
+            var aggregate = index.Occurrence == Occurrence.Last ? "max" : "min";
+            var having = index.Window is { } window ? WindowCondition(window, $"{aggregate}(e.d)") : "";
+            return $"""
+                    SELECT e.person_id, {aggregate}(e.d) AS index_date
+                    FROM {Rows(index.Domain, correlated: false)} e
+                    WHERE {filter}
+                    GROUP BY e.person_id{(having.Length > 0 ? "\n    HAVING true" + having : "")}
+                """;
+        }
+
+        /// <summary>" AND ..." conditions that put <paramref name="date"/> in the window (empty without bounds).</summary>
+        private string WindowCondition(Window window, string date)
+        {
+            var condition = new StringBuilder();
+            if (window.Start is { } start)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {date} >= b.index_date + {Parameter(start)}");
+            }
+
+            if (window.End is { } end)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {date} <= b.index_date + {Parameter(end)}");
+            }
+
+            if (window.From is { } from)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {date} >= {Parameter(from)}");
+            }
+
+            if (window.To is { } to)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {date} <= {Parameter(to)}");
+            }
+
+            return condition.ToString();
+        }
+
+        private string Range(string value, ValueRange range)
+        {
+            var condition = new StringBuilder();
+            if (range.Gte is { } gte)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {value} >= {Parameter(gte)}");
+            }
+
+            if (range.Gt is { } gt)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {value} > {Parameter(gt)}");
+            }
+
+            if (range.Lte is { } lte)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {value} <= {Parameter(lte)}");
+            }
+
+            if (range.Lt is { } lt)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND {value} < {Parameter(lt)}");
+            }
+
+            return condition.ToString();
+        }
+
+        private string Count(string rows, CountRange count) => count switch
+        {
+            { Min: 1, Max: null } => $"EXISTS (SELECT 1 FROM {rows})",
+            { Max: null } => $"((SELECT count(*) FROM {rows}) >= {Parameter(count.Min)})",
+            _ => $"((SELECT count(*) FROM {rows}) BETWEEN {Parameter(count.Min)} AND {Parameter(count.Max!.Value)})",
+        };
+
+        /// <summary>A boolean expression over the population row b, never NULL.</summary>
+        private string Expression(CriterionNode node) => node switch
+        {
+            AllNode all => "(" + string.Join(" AND ", Cheapest(all.Nodes).Select(Expression)) + ")",
+            AnyNode any => "(" + string.Join(" OR ", Cheapest(any.Nodes).Select(Expression)) + ")",
+            NotNode not => $"(NOT {Expression(not.Node)})",
+            AgeCriterion age => $"coalesce(true{Range("(CAST(extract(year FROM b.index_date) AS integer) - b.year_of_birth)", new ValueRange(age.Min, null, age.Max, null))}, false)",
+            PersonAttributeCriterion attribute => $"coalesce(b.{AttributeColumn(attribute.Attribute)} = ANY({Parameter(attribute.ConceptIds.ToArray())}), false)",
+            EventCriterion e => EventExpression(e),
+            VariantCriterion v => VariantExpression(v),
+            GenomicScoreCriterion g => ScoreExpression(g),
+            WearableCriterion w => WearableExpression(w),
+            EnrollmentCriterion e => EnrollmentExpression(e),
+            AdherenceCriterion a => AdherenceExpression(a),
+            _ => throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, null),
+        };
+
+        /// <summary>
+        /// Children of a group, cheapest first: AND and OR stop at the first false (true) operand, so columns of the
+        /// population row go before index probes, and windowed aggregates (wearables, enrollment) go last. The result
+        /// is the same in any order; top-level criteria keep the user's order, which is the attrition's.
+        /// </summary>
+        private static IEnumerable<CriterionNode> Cheapest(IReadOnlyList<CriterionNode> nodes) => nodes.OrderBy(Cost);
+
+        private static int Cost(CriterionNode node) => node switch
+        {
+            AgeCriterion or PersonAttributeCriterion => 0,
+            VariantCriterion or GenomicScoreCriterion => 1,
+            EventCriterion => 2,
+            WearableCriterion => 3,
+            EnrollmentCriterion or AdherenceCriterion => 4,
+            NotNode not => Cost(not.Node),
+            AllNode all => all.Nodes.Max(Cost),
+            AnyNode any => any.Nodes.Max(Cost),
+            _ => 5,
+        };
+
+        private static string AttributeColumn(PersonAttribute attribute) => attribute switch
+        {
+            PersonAttribute.Sex => "gender_concept_id",
+            PersonAttribute.Race => "race_concept_id",
+            _ => "ethnicity_concept_id",
+        };
+
+        private string EventExpression(EventCriterion criterion)
+        {
+            var filter = EventFilter(criterion, "e");
+            if (criterion.Occurrence == Occurrence.Any)
+            {
+                var inWindow = criterion.Window is { } any ? WindowCondition(any, "e.d") : "";
+                return Count($"{Rows(criterion.Domain, correlated: true)} e WHERE {filter}{inWindow}", criterion.Count);
+            }
+
+            // The person's first (last) matching event, wherever it lies, must fall in the window.
+            var window = criterion.Window is { } w ? WindowCondition(w, "f.d") : "";
+            var order = criterion.Occurrence == Occurrence.First ? "e.d" : "e.d DESC";
+            return $"EXISTS (SELECT 1 FROM (SELECT e.d FROM {Rows(criterion.Domain, correlated: true)} e WHERE {filter} ORDER BY {order} LIMIT 1) f WHERE true{window})";
+        }
+
+        private string VariantExpression(VariantCriterion criterion)
+        {
+            var filter = new StringBuilder("v.person_id = b.person_id");
+            if (criterion.Gene is { } gene)
+            {
+                filter.Append(CultureInfo.InvariantCulture, $" AND v.gene_symbol = {Parameter(gene)}");
+            }
+
+            void AnyOf(string column, IReadOnlyList<string> values)
+            {
+                if (values.Count > 0)
+                {
+                    filter.Append(CultureInfo.InvariantCulture, $" AND v.{column} = ANY({Parameter(values.ToArray())})");
+                }
+            }
+
+            AnyOf("hgvs_c", criterion.HgvsC);
+            AnyOf("hgvs_p", criterion.HgvsP);
+            AnyOf("rsid", criterion.Rsids);
+            AnyOf("zygosity", criterion.Zygosity);
+            AnyOf("clinical_significance", criterion.Significance);
+            if (criterion.Window is { } window)
+            {
+                filter.Append(WindowCondition(window, "v.sample_date"));
+            }
+
+            return Count($"{schema}.variant_occurrence v WHERE {filter}", criterion.Count);
+        }
+
+        private string ScoreExpression(GenomicScoreCriterion criterion)
+        {
+            var filter = new StringBuilder($"g.person_id = b.person_id AND g.score_id = {Parameter(criterion.ScoreId)}");
+            if (criterion.Percentile is { } percentile)
+            {
+                filter.Append(Range("g.percentile", percentile));
+            }
+
+            if (criterion.Value is { } value)
+            {
+                filter.Append(Range("g.value", value));
+            }
+
+            if (criterion.Window is { } window)
+            {
+                filter.Append(WindowCondition(window, "g.measured_date"));
+            }
+
+            return $"EXISTS (SELECT 1 FROM {schema}.genomic_score g WHERE {filter})";
+        }
+
+        private string WearableExpression(WearableCriterion criterion)
+        {
+            var column = criterion.Metric switch
+            {
+                WearableMetric.Steps => "steps",
+                WearableMetric.RestingHeartRate => "resting_hr",
+                WearableMetric.Hrv => "hrv_rmssd",
+                _ => "sleep_minutes",
+            };
+
+            // Worn days in a window, one value per day (devices of the same day averaged): their number n and mean m.
+            string Summary(Window window) =>
+                $"""
+                (SELECT count(*) AS n, avg(d.v) AS m
+                           FROM (SELECT wd.measurement_date, avg(wd.{column}) AS v
+                                 FROM {schema}.wearable_daily wd
+                                 WHERE wd.person_id = b.person_id AND wd.wear_minutes > 0 AND wd.{column} IS NOT NULL{WindowCondition(window, "wd.measurement_date")}
+                                 GROUP BY wd.measurement_date) d)
+                """;
+
+            var minDays = Parameter(criterion.MinDaysWorn);
+            var condition = new StringBuilder($"cur.n >= {minDays}");
+            if (criterion.Mean is { } mean)
+            {
+                condition.Append(Range("cur.m", mean));
+            }
+
+            var from = new StringBuilder($"{Summary(criterion.Window)} cur");
+            if (criterion.Baseline is { } baseline)
+            {
+                condition.Append(CultureInfo.InvariantCulture, $" AND base.n >= {minDays}");
+                condition.Append(Range("(cur.m - base.m) * 100 / nullif(base.m, 0)", baseline.ChangePercent));
+                from.Append(CultureInfo.InvariantCulture, $", {Summary(baseline.Window)} base");
+            }
+
+            return $"coalesce((SELECT {condition} FROM {from}), false)";
+        }
+
+        /// <summary>The first and last day of a bounded window, as SQL over the population row b.</summary>
+        private (string Start, string End) Bounds(Window window) =>
+            (window.Start is { } s ? $"b.index_date + {Parameter(s)}" : Parameter(window.From!.Value),
+             window.End is { } e ? $"b.index_date + {Parameter(e)}" : Parameter(window.To!.Value));
+
+        private string AdherenceExpression(AdherenceCriterion criterion)
+        {
+            var set = ConceptSet(criterion.Concepts);
+            var (start, end) = Bounds(criterion.Window);
+            // Days are counted as offsets from the window's first day (integers), so no interval literal is needed.
+            const string Pdc = "((SELECT count(DISTINCT g.day) FROM {0}.drug_exposure x CROSS JOIN LATERAL generate_series(" +
+                "greatest(x.drug_exposure_start_date, w.ws) - w.ws, least(greatest(x.drug_exposure_end_date, x.drug_exposure_start_date), w.we) - w.ws) g(day) " +
+                "WHERE x.person_id = b.person_id AND x.drug_concept_id IN (SELECT concept_id FROM {1}) " +
+                "AND x.drug_exposure_start_date <= w.we AND x.drug_exposure_end_date >= w.ws) / CAST(w.we - w.ws + 1 AS numeric))";
+            var pdc = string.Format(CultureInfo.InvariantCulture, Pdc, schema, set);
+            return $"coalesce((SELECT true{Range(pdc, criterion.Pdc)} FROM (SELECT CAST({start} AS date) AS ws, CAST({end} AS date) AS we) w), false)";
+        }
+
+        private string EnrollmentExpression(EnrollmentCriterion criterion)
+        {
+            var (start, end) = Bounds(criterion.Window);
+            var gap = Parameter(criterion.AllowedGapDays);
+            // Periods clipped to the window in start order: each one's gap is the days between the furthest end covered
+            // so far (the day before the window at first) and its start; the last gap runs to the window's end.
+            return $"""
+                coalesce((SELECT max(x.gap) <= {gap} AND min(x.we - x.run_end) <= {gap}
+                     FROM (SELECT w.we,
+                                  greatest(pp.payer_plan_period_start_date, w.ws)
+                                    - coalesce(max(least(pp.payer_plan_period_end_date, w.we)) OVER earlier, w.ws - 1) - 1 AS gap,
+                                  max(least(pp.payer_plan_period_end_date, w.we)) OVER upto AS run_end
+                           FROM (SELECT CAST({start} AS date) AS ws, CAST({end} AS date) AS we) w
+                           JOIN {schema}.payer_plan_period pp
+                             ON pp.person_id = b.person_id AND pp.payer_plan_period_start_date <= w.we AND pp.payer_plan_period_end_date >= w.ws
+                           WINDOW upto AS (ORDER BY pp.payer_plan_period_start_date, pp.payer_plan_period_end_date ROWS UNBOUNDED PRECEDING),
+                                  earlier AS (ORDER BY pp.payer_plan_period_start_date, pp.payer_plan_period_end_date ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) x), false)
+                """;
+        }
+    }
+}
