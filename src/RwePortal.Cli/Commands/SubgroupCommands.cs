@@ -1,9 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using RwePortal.Application;
+using RwePortal.Application.Audit;
 using RwePortal.Cli.Infrastructure;
 using RwePortal.Warehouse;
 using RwePortal.Warehouse.Cohorts;
@@ -84,6 +88,7 @@ internal static class SubgroupCommands
             await using var connections = WarehouseConnections.Create(reader);
             var result = await new SubgroupCounter(connections).CountAsync(
                 prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken);
+            await RecordQueryAsync(prepared.Value.Definition, prepared.Value.Source, result, parseResult.GetValue(exact), cancellationToken);
             var output = parseResult.GetValue(json)
                 ? FormatJson(result, parseResult.GetValue(exact))
                 : FormatText(result, parseResult.GetValue(exact));
@@ -127,6 +132,38 @@ internal static class SubgroupCommands
             return 0;
         });
         return sql;
+    }
+
+    /// <summary>
+    /// Puts the count on the audit trail as a warehouse query of the operator (<c>cli:&lt;user&gt;</c>): the statement's
+    /// SHA-256, its parameters, purpose, the count, the time it took, and whether small counts were shown exactly.
+    /// </summary>
+    private static async Task RecordQueryAsync(SubgroupDefinition definition, DataSource source, SubgroupCount result, bool exact, CancellationToken cancellationToken)
+    {
+        // PrepareAsync has refused to go on without the owner's connection.
+        if (!ConnectionSettings.TryGetOwner(out var owner))
+        {
+            throw new InvalidOperationException(ConnectionSettings.OwnerMissingMessage);
+        }
+
+        var compiled = SubgroupCounter.Compile(definition, source, result.Purpose);
+        var details = new Dictionary<string, object?>
+        {
+            ["sql_sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(compiled.Sql))),
+            ["parameters"] = compiled.Parameters.ToDictionary(p => p.Name, p => p.Value),
+            ["source"] = source.Name,
+            ["purpose"] = result.Purpose,
+            ["rows"] = result.Count,
+            ["removed_by_consent"] = result.RemovedByConsent,
+            ["duration_ms"] = Math.Round(result.Duration.TotalMilliseconds, 1),
+            ["exact"] = exact,
+        };
+        var services = new ServiceCollection().AddLogging().AddApplication(owner);
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<IAuditTrail>().RecordAsync(
+            AuditActor.Service("cli:" + Environment.UserName),
+            new AuditRecord(AuditEventTypes.WarehouseQuery, $"subgroup count on {source.Name}", AuditOutcomes.Success, details),
+            cancellationToken);
     }
 
     /// <summary>Reads and validates the definition, then finds the source; prints what is wrong and returns null on failure.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Dapper;
 using Npgsql;
 using RwePortal.Application.Data;
 using RwePortal.Cli.Commands;
@@ -134,6 +135,26 @@ public sealed class SubgroupCommandsTests(SubgroupCliFixture fixture) : IClassFi
         Assert.Equal("<11", document.RootElement.GetProperty("countShown").GetString());
         Assert.Equal(19, document.RootElement.GetProperty("attrition")[1].GetProperty("remaining").GetInt64());
         Assert.Equal("women", document.RootElement.GetProperty("attrition")[2].GetProperty("step").GetString());
+    }
+
+    [Fact]
+    public async Task Every_count_is_on_the_audit_trail_with_its_statement_hash_purpose_rows_and_exactness()
+    {
+        var file = Definition(BleedingWomen);
+
+        var result = await Rwe("subgroup", "count", "--source", Source, "--definition", file, "--exact");
+
+        Assert.True(result.ExitCode == 0, result.All);
+        await using var owner = new NpgsqlConnection(_database.OwnerConnectionString);
+        var details = await owner.QuerySingleAsync<string>(
+            "SELECT details::text FROM app.audit_event WHERE event_type = 'WarehouseQuery' AND user_email LIKE 'cli:%' ORDER BY id DESC LIMIT 1");
+        using var document = JsonDocument.Parse(details);
+        Assert.Matches("^[0-9a-f]{64}$", document.RootElement.GetProperty("sql_sha256").GetString());
+        Assert.Equal(Source, document.RootElement.GetProperty("source").GetString());
+        Assert.Equal("research", document.RootElement.GetProperty("purpose").GetString());
+        Assert.Equal(4, document.RootElement.GetProperty("rows").GetInt64());
+        Assert.True(document.RootElement.GetProperty("exact").GetBoolean());
+        Assert.Equal(JsonValueKind.Object, document.RootElement.GetProperty("parameters").ValueKind);
     }
 
     [Fact]
