@@ -37,7 +37,20 @@ public static class SubgroupCompiler
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
         var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
-        return new Emitter(schema, source, purpose).Emit(definition);
+        return new Emitter(schema, source, purpose).Emit(definition, members: false);
+    }
+
+    /// <summary>
+    /// The same definition as a statement of its members: one row (person_id, index_date) per consented person who
+    /// meets every criterion (index_date is NULL without an index event). Characterization and comparison read these.
+    /// </summary>
+    public static CompiledSubgroup CompileMembers(SubgroupDefinition definition, string schemaName, string source, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
+        return new Emitter(schema, source, purpose).Emit(definition, members: true);
     }
 
     /// <summary>The attrition step label of a top-level node: its label, or its kind and path.</summary>
@@ -81,7 +94,7 @@ public static class SubgroupCompiler
         private readonly List<SqlParameter> _parameters = [new("source", source), new("purpose", purpose)];
         private readonly List<string> _conceptSets = [];
 
-        public CompiledSubgroup Emit(SubgroupDefinition definition)
+        public CompiledSubgroup Emit(SubgroupDefinition definition, bool members)
         {
             var hasIndex = definition.Index is not null;
             var index = hasIndex ? IndexSql(definition.Index!) : null;
@@ -130,7 +143,7 @@ public static class SubgroupCompiler
                     LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id
                 )
                 """);
-            var columns = new StringBuilder("b.consented");
+            var columns = new StringBuilder("b.person_id, b.index_date, b.consented");
             for (var i = 1; i <= definition.Criteria.Count; i++)
             {
                 columns.Append(CultureInfo.InvariantCulture, $", s{i}.ok AS c{i}");
@@ -146,6 +159,12 @@ public static class SubgroupCompiler
                 """);
             sql.Append(string.Join(",", ctes));
             var last = definition.Criteria.Count == 0 ? "true" : $"c{definition.Criteria.Count}";
+            if (members)
+            {
+                sql.Append(CultureInfo.InvariantCulture, $"\nSELECT person_id, index_date\nFROM flags\nWHERE consented AND {last}");
+                return new CompiledSubgroup(sql.ToString(), _parameters, steps);
+            }
+
             var counts = new StringBuilder("\nSELECT count(*) AS persons,\n       count(*) FILTER (WHERE consented) AS consented");
             for (var i = 1; i <= definition.Criteria.Count; i++)
             {
