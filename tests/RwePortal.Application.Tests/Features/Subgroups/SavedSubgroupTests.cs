@@ -57,6 +57,18 @@ public sealed class SavedSubgroupTests(AppFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_a_source_named_a_tenant_with_several_sources_records_that_the_vocabulary_was_not_recorded()
+    {
+        await LibrarySource.CreateAsync(fixture, _acme, "v5.0 OTHER");
+        await fixture.SignInAsAsync(LibrarySource.AcmeAnalyst);
+
+        var saved = (await fixture.SendAsync(new SaveSubgroup.Command(null, "No source", null, LibrarySource.BleedingPersons, SubgroupVisibility.Private))).Unwrap();
+        var shown = (await fixture.SendAsync(new GetSubgroup.Query(saved.Id))).Unwrap();
+
+        Assert.Equal(VocabularyStamp.NotRecorded, shown.VocabularyVersion);
+    }
+
+    [Fact]
     public async Task A_private_subgroup_is_its_owners_alone_and_a_shared_one_is_read_by_the_tenant_but_edited_by_its_owner()
     {
         await fixture.SignInAsAsync(LibrarySource.AcmeAnalyst);
