@@ -28,14 +28,16 @@ public sealed record ResolvedSubgroup(SubgroupDefinition Definition, IReadOnlyLi
 /// Every refusal names the node path. Whatever does not exist or is not visible answers the same, so an id of
 /// another user's private object or another tenant's tells nothing.
 /// </summary>
-public sealed class SubgroupReferences(AppDbContext db, ICurrentUser currentUser)
+public sealed class SubgroupReferences(TenantDbContextFactory contexts, ICurrentUser currentUser)
 {
     private static readonly JsonSerializerOptions ItemJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>Parses and resolves <paramref name="definition"/> for counting or characterizing it.</summary>
     public async Task<Result<ResolvedSubgroup>> ResolveAsync(string definition, CancellationToken cancellationToken)
     {
+        // A context of its own, bound when called: the caller may be a request or a job bound to its user and tenant.
         var user = await currentUser.GetAsync(cancellationToken);
+        await using var db = await contexts.CreateAsync(cancellationToken);
         return await ResolveAsync(db, user, definition, saving: null, cancellationToken);
     }
 
