@@ -1,0 +1,338 @@
+using System.Diagnostics;
+using Dapper;
+using RwePortal.Warehouse.Sources;
+
+namespace RwePortal.Warehouse.Cohorts.Characterization;
+
+/// <summary>How a row's count relates to the subgroup's persons.</summary>
+public enum CharacterizationRowKind
+{
+    /// <summary>One of disjoint categories that together hold every member (sex, race, ethnicity, age band).</summary>
+    Partition,
+
+    /// <summary>Members with something (a condition, a drug, a variant, a visit type); rows may overlap.</summary>
+    Share,
+
+    /// <summary>A distribution of values over the members that have one (age, a measurement, a wearable metric, a PRO score).</summary>
+    Distribution,
+}
+
+/// <summary>
+/// One exact aggregate of a subgroup's members. <see cref="Persons"/> is the number of members the row counts (those in
+/// the category, with the event, or with a value); the statistics are over those members' values (null when the row has
+/// none). Exact: callers that show it apply the small-cell policy.
+/// </summary>
+public sealed record CharacterizationRow(
+    string Section,
+    string Key,
+    string Label,
+    CharacterizationRowKind Kind,
+    long Persons,
+    double? Mean,
+    double? Sd,
+    double? P25,
+    double? Median,
+    double? P75,
+    string? Unit,
+    int Rank);
+
+/// <summary>The exact Table 1 of a subgroup on one source for one purpose: its consented members and the rows over them.</summary>
+public sealed record SubgroupCharacterization(
+    string Source,
+    string Purpose,
+    long Persons,
+    IReadOnlyList<CharacterizationRow> Rows,
+    TimeSpan Duration);
+
+/// <summary>A section of the Table 1: its key, title, and what its rows are.</summary>
+public sealed record CharacterizationSection(string Key, string Title, CharacterizationRowKind Kind, bool TopList);
+
+/// <summary>
+/// Characterizes a subgroup's members ("Table 1") across modalities in ONE set-based statement run as the read-only
+/// warehouse role: the members statement of <see cref="SubgroupCompiler.CompileMembers"/> (consent inside) is embedded
+/// as a materialized CTE, every aggregate reads it, and each row comes back in one shape (section, key, label, persons,
+/// mean, sd, quartiles, unit). Each member's reference date is the index date, or without an index event the end of the
+/// member's last observation period (docs/characterization.md, decision 0780).
+/// </summary>
+public sealed class SubgroupCharacterizer(WarehouseConnections connections)
+{
+    /// <summary>Conditions and drugs shown by default (most frequent first).</summary>
+    public const int TopConcepts = 20;
+
+    /// <summary>Measurements, PRO scores and variant groups shown by default (most frequent first).</summary>
+    public const int TopMeasurements = 10;
+
+    public const int TopVariants = 30;
+
+    /// <summary>The observation/measurement type of survey answers: PRO scores are rows of this type with a value.</summary>
+    public const int PatientFilledSurvey = 32862;
+
+    /// <summary>The sections in the order a Table 1 shows them.</summary>
+    public static IReadOnlyList<CharacterizationSection> Sections { get; } =
+    [
+        new("age", "Age at index", CharacterizationRowKind.Distribution, false),
+        new("age_band", "Age band at index", CharacterizationRowKind.Partition, false),
+        new("sex", "Sex", CharacterizationRowKind.Partition, false),
+        new("race", "Race", CharacterizationRowKind.Partition, false),
+        new("ethnicity", "Ethnicity", CharacterizationRowKind.Partition, false),
+        new("conditions", "Conditions on or before index (top 20)", CharacterizationRowKind.Share, true),
+        new("drugs", "Drugs on or before index (top 20)", CharacterizationRowKind.Share, true),
+        new("measurements", "Measurements, latest on or before index", CharacterizationRowKind.Distribution, true),
+        new("variants", "Variant carriers by gene and clinical significance", CharacterizationRowKind.Share, true),
+        new("wearables", "Wearables, 90 days before index (worn days)", CharacterizationRowKind.Distribution, false),
+        new("visits", "Visits by type, year before index", CharacterizationRowKind.Share, false),
+        new("cost", "Total paid, year before index", CharacterizationRowKind.Share, false),
+        new("pro", "Patient-reported outcomes, latest on or before index", CharacterizationRowKind.Distribution, true),
+    ];
+
+    /// <summary>
+    /// The statement for a definition: the members statement as a CTE, then every aggregate. <paramref name="include"/>
+    /// names rows ("section:key") to return even outside a top list, so two subgroups can be compared on the same rows;
+    /// an included row that is absent has no member with it.
+    /// </summary>
+    public static CompiledSubgroup Compile(SubgroupDefinition definition, DataSource source, string purpose, IReadOnlyCollection<string>? include = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var members = SubgroupCompiler.CompileMembers(definition, source.SchemaName, source.Name, purpose);
+        var schema = "\"" + Schema.SchemaName.Validate(source.SchemaName) + "\"";
+        var parameters = members.Parameters.ToList();
+        parameters.Add(new SqlParameter("ch_top", TopConcepts));
+        parameters.Add(new SqlParameter("ch_top_measurements", TopMeasurements));
+        parameters.Add(new SqlParameter("ch_top_variants", TopVariants));
+        parameters.Add(new SqlParameter("ch_survey", PatientFilledSurvey));
+        parameters.Add(new SqlParameter("ch_include", (include ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray()));
+        var sql = Sql.Replace("{members}", Indent(members.Sql), StringComparison.Ordinal).Replace("{s}", schema, StringComparison.Ordinal);
+        return new CompiledSubgroup(sql, parameters, members.Steps);
+    }
+
+    public async Task<SubgroupCharacterization> CharacterizeAsync(
+        SubgroupDefinition definition, DataSource source, string purpose, IReadOnlyCollection<string>? include, CancellationToken cancellationToken)
+    {
+        var compiled = Compile(definition, source, purpose, include);
+        var parameters = new DynamicParameters();
+        foreach (var parameter in compiled.Parameters)
+        {
+            parameters.Add(parameter.Name, parameter.Value);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using var connection = await connections.OpenAsync(cancellationToken);
+        var raw = await connection.QueryAsync<RawRow>(new CommandDefinition(
+            compiled.Sql, parameters, commandTimeout: WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
+        var rows = new List<CharacterizationRow>();
+        long persons = 0;
+        foreach (var r in raw)
+        {
+            if (r.Section == "persons")
+            {
+                persons = r.Persons;
+                continue;
+            }
+
+            rows.Add(new CharacterizationRow(
+                r.Section, r.RowKey, r.Label, Enum.Parse<CharacterizationRowKind>(r.Kind, ignoreCase: true), r.Persons,
+                r.Mean, r.Sd, r.P25, r.Median, r.P75, r.Unit, (int)r.Rank));
+        }
+
+        var order = Sections.Select((s, i) => (s.Key, i)).ToDictionary(p => p.Key, p => p.i);
+        rows = rows.OrderBy(r => order[r.Section]).ThenBy(r => r.Rank).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
+        return new SubgroupCharacterization(source.Name, purpose, persons, rows, clock.Elapsed);
+    }
+
+    private static string Indent(string sql) => "    " + sql.ReplaceLineEndings("\n    ");
+
+    private sealed record RawRow(
+        string Section, string RowKey, string Label, string Kind, long Persons,
+        double? Mean, double? Sd, double? P25, double? Median, double? P75, string? Unit, long Rank);
+
+    // {s} is the validated, quoted schema; {members} the members statement. Every value is a parameter. Windows: history
+    // on or before the reference date; the wearable window is the 90 days before it, visits and cost the 365 days before it.
+    private const string Sql = """
+        WITH members AS MATERIALIZED (
+        {members}
+        ),
+        m AS MATERIALIZED (
+            SELECT mb.person_id,
+                   coalesce(mb.index_date,
+                            (SELECT max(op.observation_period_end_date) FROM {s}.observation_period op WHERE op.person_id = mb.person_id),
+                            current_date) AS ref_date,
+                   p.year_of_birth, p.gender_concept_id, p.race_concept_id, p.ethnicity_concept_id
+            FROM members mb
+            JOIN {s}.person p ON p.person_id = mb.person_id
+        ),
+        ages AS MATERIALIZED (
+            SELECT m.person_id, CAST(extract(year FROM m.ref_date) AS integer) - m.year_of_birth AS age FROM m
+        ),
+        demographic AS (
+            SELECT 'sex' AS section, m.gender_concept_id AS concept_id FROM m
+            UNION ALL SELECT 'race', m.race_concept_id FROM m
+            UNION ALL SELECT 'ethnicity', m.ethnicity_concept_id FROM m
+        ),
+        conditions AS (
+            SELECT x.condition_concept_id AS concept_id, count(DISTINCT x.person_id) AS n
+            FROM m JOIN {s}.condition_occurrence x ON x.person_id = m.person_id AND x.condition_start_date <= m.ref_date
+            WHERE x.condition_concept_id <> 0
+            GROUP BY x.condition_concept_id
+        ),
+        drugs AS (
+            SELECT x.drug_concept_id AS concept_id, count(DISTINCT x.person_id) AS n
+            FROM m JOIN {s}.drug_exposure x ON x.person_id = m.person_id AND x.drug_exposure_start_date <= m.ref_date
+            WHERE x.drug_concept_id <> 0
+            GROUP BY x.drug_concept_id
+        ),
+        measurement_latest AS (
+            SELECT DISTINCT ON (x.person_id, x.measurement_concept_id, coalesce(x.unit_concept_id, 0))
+                   x.person_id, x.measurement_concept_id AS concept_id, coalesce(x.unit_concept_id, 0) AS unit_id, CAST(x.value_as_number AS double precision) AS v
+            FROM m JOIN {s}.measurement x ON x.person_id = m.person_id AND x.measurement_date <= m.ref_date
+            WHERE x.value_as_number IS NOT NULL AND x.measurement_concept_id <> 0
+              AND x.measurement_type_concept_id IS DISTINCT FROM @ch_survey
+            ORDER BY x.person_id, x.measurement_concept_id, coalesce(x.unit_concept_id, 0), x.measurement_date DESC, x.measurement_id DESC
+        ),
+        measurements AS (
+            SELECT concept_id, unit_id, count(*) AS n, avg(v) AS mean, stddev_samp(v) AS sd,
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY v) AS p25,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median,
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY v) AS p75
+            FROM measurement_latest GROUP BY concept_id, unit_id
+        ),
+        variants AS (
+            SELECT x.gene_symbol AS gene, coalesce(x.clinical_significance, 'not classified') AS significance, count(DISTINCT x.person_id) AS n
+            FROM m JOIN {s}.variant_occurrence x ON x.person_id = m.person_id AND (x.sample_date IS NULL OR x.sample_date <= m.ref_date)
+            WHERE x.gene_symbol IS NOT NULL
+            GROUP BY x.gene_symbol, coalesce(x.clinical_significance, 'not classified')
+        ),
+        worn_days AS (
+            SELECT x.person_id, x.measurement_date,
+                   avg(x.steps) AS steps, avg(x.resting_hr) AS resting_hr, avg(x.hrv_rmssd) AS hrv, avg(x.sleep_minutes) AS sleep
+            FROM m JOIN {s}.wearable_daily x ON x.person_id = m.person_id
+                   AND x.measurement_date BETWEEN m.ref_date - 90 AND m.ref_date - 1
+            WHERE x.wear_minutes > 0
+            GROUP BY x.person_id, x.measurement_date
+        ),
+        wearers AS MATERIALIZED (
+            SELECT person_id, CAST(count(*) AS double precision) AS days,
+                   CAST(avg(steps) AS double precision) AS steps, CAST(avg(resting_hr) AS double precision) AS resting_hr,
+                   CAST(avg(hrv) AS double precision) AS hrv, CAST(avg(sleep) AS double precision) AS sleep
+            FROM worn_days GROUP BY person_id
+        ),
+        wearable_values AS (
+            SELECT 'days_worn' AS metric, 1 AS rank, 'Days worn (persons with a worn day)' AS label, 'days' AS unit, person_id, days AS v FROM wearers
+            UNION ALL SELECT 'steps', 2, 'Mean daily steps', 'steps/day', person_id, steps FROM wearers
+            UNION ALL SELECT 'resting_hr', 3, 'Mean resting heart rate', 'bpm', person_id, resting_hr FROM wearers
+            UNION ALL SELECT 'hrv', 4, 'Mean heart rate variability (rMSSD)', 'ms', person_id, hrv FROM wearers
+            UNION ALL SELECT 'sleep', 5, 'Mean sleep', 'min/day', person_id, sleep FROM wearers
+        ),
+        visit_counts AS (
+            SELECT x.person_id, x.visit_concept_id AS concept_id, CAST(count(*) AS double precision) AS visits
+            FROM m JOIN {s}.visit_occurrence x ON x.person_id = m.person_id
+                   AND x.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
+            GROUP BY x.person_id, x.visit_concept_id
+        ),
+        paid AS (
+            SELECT person_id, CAST(sum(total_paid) AS double precision) AS paid FROM (
+                SELECT v.person_id, c.total_paid
+                FROM m JOIN {s}.visit_occurrence v ON v.person_id = m.person_id AND v.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
+                JOIN {s}.cost c ON c.cost_domain_id = 'Visit' AND c.cost_event_id = v.visit_occurrence_id
+                WHERE c.total_paid IS NOT NULL
+                UNION ALL
+                SELECT d.person_id, c.total_paid
+                FROM m JOIN {s}.drug_exposure d ON d.person_id = m.person_id AND d.drug_exposure_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
+                JOIN {s}.cost c ON c.cost_domain_id = 'Drug' AND c.cost_event_id = d.drug_exposure_id
+                WHERE c.total_paid IS NOT NULL
+            ) costed
+            GROUP BY person_id
+        ),
+        pro_latest AS (
+            SELECT DISTINCT ON (person_id, concept_id) person_id, concept_id, v FROM (
+                SELECT x.person_id, x.observation_concept_id AS concept_id, CAST(x.value_as_number AS double precision) AS v,
+                       x.observation_date AS d, x.observation_id AS id
+                FROM m JOIN {s}.observation x ON x.person_id = m.person_id AND x.observation_date <= m.ref_date
+                WHERE x.observation_type_concept_id = @ch_survey AND x.value_as_number IS NOT NULL
+                UNION ALL
+                SELECT x.person_id, x.measurement_concept_id, CAST(x.value_as_number AS double precision), x.measurement_date, x.measurement_id
+                FROM m JOIN {s}.measurement x ON x.person_id = m.person_id AND x.measurement_date <= m.ref_date
+                WHERE x.measurement_type_concept_id = @ch_survey AND x.value_as_number IS NOT NULL
+            ) answers
+            ORDER BY person_id, concept_id, d DESC, id DESC
+        ),
+        pros AS (
+            SELECT concept_id, count(*) AS n, avg(v) AS mean, stddev_samp(v) AS sd,
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY v) AS p25,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY v) AS median,
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY v) AS p75
+            FROM pro_latest GROUP BY concept_id
+        ),
+        result AS (
+            SELECT 'persons' AS section, 'persons' AS row_key, 'Persons' AS label, 'share' AS kind, count(*) AS persons,
+                   CAST(NULL AS double precision) AS mean, CAST(NULL AS double precision) AS sd,
+                   CAST(NULL AS double precision) AS p25, CAST(NULL AS double precision) AS median, CAST(NULL AS double precision) AS p75,
+                   CAST(NULL AS text) AS unit, CAST(0 AS bigint) AS rank
+            FROM m
+            UNION ALL
+            SELECT 'age', 'age', 'Age at index', 'distribution', count(age), avg(age), stddev_samp(age),
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY age), percentile_cont(0.5) WITHIN GROUP (ORDER BY age),
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY age), 'years', 0
+            FROM ages
+            UNION ALL
+            SELECT 'age_band', CAST(band AS text) || '-' || CASE WHEN band = 90 THEN '' ELSE CAST(band + 9 AS text) END,
+                   CASE WHEN band = 90 THEN '90 and over' ELSE CAST(band AS text) || '–' || CAST(band + 9 AS text) END,
+                   'partition', count(*), NULL, NULL, NULL, NULL, NULL, NULL, band
+            FROM (SELECT least(greatest(age, 0) / 10, 9) * 10 AS band FROM ages) b
+            GROUP BY band
+            UNION ALL
+            SELECT d.section, CAST(d.concept_id AS text),
+                   CASE WHEN d.concept_id = 0 OR d.concept_id IS NULL THEN 'Not recorded' ELSE coalesce(c.concept_name, 'concept ' || d.concept_id) END,
+                   'partition', count(*), NULL, NULL, NULL, NULL, NULL, NULL, count(*) OVER (PARTITION BY d.section) * 0 + 0
+            FROM demographic d LEFT JOIN {s}.concept c ON c.concept_id = d.concept_id
+            GROUP BY d.section, d.concept_id, c.concept_name
+            UNION ALL
+            SELECT 'conditions', CAST(r.concept_id AS text), coalesce(c.concept_name, 'concept ' || r.concept_id), 'share', r.n,
+                   NULL, NULL, NULL, NULL, NULL, NULL, r.rank
+            FROM (SELECT concept_id, n, row_number() OVER (ORDER BY n DESC, concept_id) AS rank FROM conditions) r
+            LEFT JOIN {s}.concept c ON c.concept_id = r.concept_id
+            WHERE r.rank <= @ch_top OR 'conditions:' || r.concept_id = ANY(@ch_include)
+            UNION ALL
+            SELECT 'drugs', CAST(r.concept_id AS text), coalesce(c.concept_name, 'concept ' || r.concept_id), 'share', r.n,
+                   NULL, NULL, NULL, NULL, NULL, NULL, r.rank
+            FROM (SELECT concept_id, n, row_number() OVER (ORDER BY n DESC, concept_id) AS rank FROM drugs) r
+            LEFT JOIN {s}.concept c ON c.concept_id = r.concept_id
+            WHERE r.rank <= @ch_top OR 'drugs:' || r.concept_id = ANY(@ch_include)
+            UNION ALL
+            SELECT 'measurements', r.concept_id || '/' || r.unit_id, coalesce(c.concept_name, 'concept ' || r.concept_id), 'distribution', r.n,
+                   r.mean, r.sd, r.p25, r.median, r.p75, CASE WHEN r.unit_id = 0 THEN NULL ELSE coalesce(u.concept_code, u.concept_name) END, r.rank
+            FROM (SELECT *, row_number() OVER (ORDER BY n DESC, concept_id, unit_id) AS rank FROM measurements) r
+            LEFT JOIN {s}.concept c ON c.concept_id = r.concept_id
+            LEFT JOIN {s}.concept u ON u.concept_id = r.unit_id
+            WHERE r.rank <= @ch_top_measurements OR 'measurements:' || r.concept_id || '/' || r.unit_id = ANY(@ch_include)
+            UNION ALL
+            SELECT 'variants', r.gene || '/' || r.significance, r.gene || ', ' || replace(r.significance, '_', ' '), 'share', r.n,
+                   NULL, NULL, NULL, NULL, NULL, NULL, r.rank
+            FROM (SELECT *, row_number() OVER (ORDER BY n DESC, gene, significance) AS rank FROM variants) r
+            WHERE r.rank <= @ch_top_variants OR 'variants:' || r.gene || '/' || r.significance = ANY(@ch_include)
+            UNION ALL
+            SELECT 'wearables', metric, label, CASE WHEN metric = 'days_worn' THEN 'share' ELSE 'distribution' END, count(v), avg(v), stddev_samp(v),
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY v), percentile_cont(0.5) WITHIN GROUP (ORDER BY v),
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY v), unit, rank
+            FROM wearable_values GROUP BY metric, label, unit, rank
+            UNION ALL
+            SELECT 'visits', CAST(x.concept_id AS text), coalesce(c.concept_name, 'concept ' || x.concept_id), 'share', count(*),
+                   avg(x.visits), stddev_samp(x.visits), percentile_cont(0.25) WITHIN GROUP (ORDER BY x.visits),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY x.visits), percentile_cont(0.75) WITHIN GROUP (ORDER BY x.visits),
+                   'visits', row_number() OVER (ORDER BY count(*) DESC, x.concept_id)
+            FROM visit_counts x LEFT JOIN {s}.concept c ON c.concept_id = x.concept_id
+            GROUP BY x.concept_id, c.concept_name
+            UNION ALL
+            SELECT 'cost', 'total_paid', 'Persons with a paid visit or dispensing, and their total paid', 'share', count(*),
+                   avg(paid), stddev_samp(paid), percentile_cont(0.25) WITHIN GROUP (ORDER BY paid),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY paid), percentile_cont(0.75) WITHIN GROUP (ORDER BY paid), 'paid', 0
+            FROM paid
+            UNION ALL
+            SELECT 'pro', CAST(r.concept_id AS text), coalesce(c.concept_name, 'concept ' || r.concept_id), 'distribution', r.n,
+                   r.mean, r.sd, r.p25, r.median, r.p75, 'score', r.rank
+            FROM (SELECT *, row_number() OVER (ORDER BY n DESC, concept_id) AS rank FROM pros) r
+            LEFT JOIN {s}.concept c ON c.concept_id = r.concept_id
+            WHERE r.rank <= @ch_top_measurements OR 'pro:' || r.concept_id = ANY(@ch_include)
+        )
+        SELECT section, row_key AS "RowKey", label, kind, persons, mean, sd, p25, median, p75, unit, rank FROM result
+        """;
+}
