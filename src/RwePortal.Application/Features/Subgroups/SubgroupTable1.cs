@@ -33,6 +33,35 @@ public sealed record Table1Row(string Key, string Label, ProtectedCount? Count, 
 public sealed record Table1Distribution(ProtectedCount N, double? Mean, double? Sd, double? P25, double? Median, double? P75, string? Unit);
 
 /// <summary>
+/// One row of a comparison: the row in subgroup A and in B (a row one subgroup lacks is a shown zero there), and the
+/// standardized difference A − B, computed from the exact aggregates and given only where both rows' counts are shown.
+/// </summary>
+public sealed record ComparisonRow(string SectionKey, string RowKey, string Label, Table1Row? A, Table1Row? B, double? Smd);
+
+/// <summary>
+/// Standardized differences as the statistics engine's balance check defines them (<c>CovariateBalance</c>): for
+/// proportions (p₁ − p₂) / √((p₁(1 − p₁) + p₂(1 − p₂)) / 2), for continuous values (m₁ − m₂) / √((s₁² + s₂²) / 2) with
+/// sample (n − 1) standard deviations. Equal groups without spread differ by 0; unequal ones without spread have none.
+/// </summary>
+public static class StandardizedDifference
+{
+    public static double? OfProportions(double p1, double p2) => Of(p1 - p2, (p1 * (1 - p1)) + (p2 * (1 - p2)));
+
+    public static double? OfMeans(double m1, double s1, double m2, double s2) => Of(m1 - m2, (s1 * s1) + (s2 * s2));
+
+    private static double? Of(double difference, double variances)
+    {
+        var denominator = Math.Sqrt(variances / 2);
+        if (denominator < 1e-12)
+        {
+            return Math.Abs(difference) < 1e-12 ? 0 : null;
+        }
+
+        return difference / denominator;
+    }
+}
+
+/// <summary>
 /// Turns exact aggregates into a <see cref="SubgroupTable1"/> under a small-cell policy (docs/characterization.md):
 /// <list type="bullet">
 /// <item>partition sections (sex, race, ethnicity, age band) are tables whose total is the persons count: complementary
@@ -194,6 +223,89 @@ internal static class SubgroupCharacterizations
             result.Duration,
             cancellationToken);
         return result;
+    }
+
+    /// <summary>
+    /// Two definitions characterized on the same rows: A first, then B with A's top rows named, then A again with B's top
+    /// rows it lacks (only when there are any). A named row that comes back absent has no member with it: a zero.
+    /// </summary>
+    public static async Task<(SubgroupTable1 A, SubgroupTable1 B, IReadOnlyList<ComparisonRow> Rows)> CompareAsync(
+        WarehouseConnections warehouse,
+        IAuditTrail audit,
+        SmallCellPolicy policy,
+        DataSource source,
+        SubgroupDefinition a,
+        SubgroupDefinition b,
+        string purpose,
+        CancellationToken cancellationToken)
+    {
+        var exactA = await RunAsync(warehouse, audit, a, source, purpose, include: null, cancellationToken);
+        var exactB = await RunAsync(warehouse, audit, b, source, purpose, TopKeys(exactA), cancellationToken);
+        var missing = TopKeys(exactB).Except(TopKeys(exactA), StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            exactA = await RunAsync(warehouse, audit, a, source, purpose, missing, cancellationToken);
+        }
+
+        (exactA, exactB) = (Align(exactA, exactB), Align(exactB, exactA));
+        var tableA = Protect(exactA, policy, Canonical(a, source, purpose));
+        var tableB = Protect(exactB, policy, Canonical(b, source, purpose));
+        var rows = new List<ComparisonRow>();
+        foreach (var section in tableA.Sections)
+        {
+            var sectionB = tableB.Sections.Single(s => s.Key == section.Key);
+            foreach (var rowA in section.Rows)
+            {
+                var rowB = sectionB.Rows.Single(r => r.Key == rowA.Key);
+                var exactRowA = exactA.Rows.Single(r => r.Section == section.Key && r.Key == rowA.Key);
+                var exactRowB = exactB.Rows.Single(r => r.Section == section.Key && r.Key == rowA.Key);
+                var smd = Smd(exactRowA, exactA.Persons, rowA, tableA.Persons, exactRowB, exactB.Persons, rowB, tableB.Persons);
+                rows.Add(new ComparisonRow(section.Key, rowA.Key, rowA.Label, rowA, rowB, smd is { } d ? Math.Round(d, 3) : null));
+            }
+        }
+
+        return (tableA, tableB, rows);
+    }
+
+    /// <summary>The rows of top lists ("section:key"), which the other subgroup must be asked for by name.</summary>
+    private static HashSet<string> TopKeys(SubgroupCharacterization characterization)
+    {
+        var topLists = SubgroupCharacterizer.Sections.Where(s => s.TopList).Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        return characterization.Rows.Where(r => topLists.Contains(r.Section)).Select(r => r.Section + ":" + r.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>Adds, as zeros, the rows <paramref name="other"/> has and <paramref name="characterization"/> lacks.</summary>
+    private static SubgroupCharacterization Align(SubgroupCharacterization characterization, SubgroupCharacterization other)
+    {
+        var present = characterization.Rows.Select(r => (r.Section, r.Key)).ToHashSet();
+        var zeros = other.Rows.Where(r => !present.Contains((r.Section, r.Key)))
+            .Select(r => r with { Persons = 0, Mean = null, Sd = null, P25 = null, Median = null, P75 = null, Rank = int.MaxValue });
+        var order = SubgroupCharacterizer.Sections.Select((s, i) => (s.Key, i)).ToDictionary(p => p.Key, p => p.i);
+        var rows = characterization.Rows.Concat(zeros).OrderBy(r => order[r.Section]).ThenBy(r => r.Rank).ThenBy(r => r.Key, StringComparer.Ordinal).ToList();
+        return characterization with { Rows = rows };
+    }
+
+    /// <summary>The SMD of a row from exact aggregates, only where both subgroups show the numbers it rests on.</summary>
+    private static double? Smd(
+        CharacterizationRow a, long personsA, Table1Row shownA, ProtectedCount shownPersonsA,
+        CharacterizationRow b, long personsB, Table1Row shownB, ProtectedCount shownPersonsB)
+    {
+        if (shownPersonsA.Hidden || shownPersonsB.Hidden || personsA == 0 || personsB == 0)
+        {
+            return null;
+        }
+
+        if (a.Kind == CharacterizationRowKind.Distribution)
+        {
+            var shown = shownA.Distribution is { N.Hidden: false } && shownB.Distribution is { N.Hidden: false };
+            return shown && a is { Mean: { } m1, Sd: { } s1 } && b is { Mean: { } m2, Sd: { } s2 }
+                ? StandardizedDifference.OfMeans(m1, s1, m2, s2)
+                : null;
+        }
+
+        return shownA.Count is { Hidden: false } && shownB.Count is { Hidden: false }
+            ? StandardizedDifference.OfProportions((double)a.Persons / personsA, (double)b.Persons / personsB)
+            : null;
     }
 
     /// <summary>The tenant's policy applied to a characterization, noise seeded by the canonical query and each row's key.</summary>

@@ -77,12 +77,12 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
         new("ethnicity", "Ethnicity", CharacterizationRowKind.Partition, false),
         new("conditions", "Conditions on or before index (top 20)", CharacterizationRowKind.Share, true),
         new("drugs", "Drugs on or before index (top 20)", CharacterizationRowKind.Share, true),
-        new("measurements", "Measurements, latest on or before index", CharacterizationRowKind.Distribution, true),
+        new("measurements", "Measurements (latest on or before index)", CharacterizationRowKind.Distribution, true),
         new("variants", "Variant carriers by gene and clinical significance", CharacterizationRowKind.Share, true),
-        new("wearables", "Wearables, 90 days before index (worn days)", CharacterizationRowKind.Distribution, false),
-        new("visits", "Visits by type, year before index", CharacterizationRowKind.Share, false),
-        new("cost", "Total paid, year before index", CharacterizationRowKind.Share, false),
-        new("pro", "Patient-reported outcomes, latest on or before index", CharacterizationRowKind.Distribution, true),
+        new("wearables", "Wearables (90 days before index, worn days)", CharacterizationRowKind.Distribution, false),
+        new("visits", "Visits by type (year before index)", CharacterizationRowKind.Share, false),
+        new("cost", "Total paid (year before index)", CharacterizationRowKind.Share, false),
+        new("pro", "Patient-reported outcomes (latest on or before index)", CharacterizationRowKind.Distribution, true),
     ];
 
     /// <summary>
@@ -282,7 +282,7 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             UNION ALL
             SELECT d.section, CAST(d.concept_id AS text),
                    CASE WHEN d.concept_id = 0 OR d.concept_id IS NULL THEN 'Not recorded' ELSE coalesce(c.concept_name, 'concept ' || d.concept_id) END,
-                   'partition', count(*), NULL, NULL, NULL, NULL, NULL, NULL, count(*) OVER (PARTITION BY d.section) * 0 + 0
+                   'partition', count(*), NULL, NULL, NULL, NULL, NULL, NULL, 0
             FROM demographic d LEFT JOIN {s}.concept c ON c.concept_id = d.concept_id
             GROUP BY d.section, d.concept_id, c.concept_name
             UNION ALL
@@ -299,13 +299,13 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             WHERE r.rank <= @ch_top OR 'drugs:' || r.concept_id = ANY(@ch_include)
             UNION ALL
             SELECT 'measurements', r.concept_id || '/' || r.unit_id, coalesce(c.concept_name, 'concept ' || r.concept_id), 'distribution', r.n,
-                   r.mean, r.sd, r.p25, r.median, r.p75, CASE WHEN r.unit_id = 0 THEN NULL ELSE coalesce(u.concept_code, u.concept_name) END, r.rank
+                   r.mean, r.sd, r.p25, r.median, r.p75, CASE WHEN r.unit_id = 0 THEN NULL ELSE coalesce(u.concept_code, u.concept_name, 'concept ' || r.unit_id) END, r.rank
             FROM (SELECT *, row_number() OVER (ORDER BY n DESC, concept_id, unit_id) AS rank FROM measurements) r
             LEFT JOIN {s}.concept c ON c.concept_id = r.concept_id
             LEFT JOIN {s}.concept u ON u.concept_id = r.unit_id
             WHERE r.rank <= @ch_top_measurements OR 'measurements:' || r.concept_id || '/' || r.unit_id = ANY(@ch_include)
             UNION ALL
-            SELECT 'variants', r.gene || '/' || r.significance, r.gene || ', ' || replace(r.significance, '_', ' '), 'share', r.n,
+            SELECT 'variants', r.gene || '/' || r.significance, r.gene || ': ' || replace(r.significance, '_', ' '), 'share', r.n,
                    NULL, NULL, NULL, NULL, NULL, NULL, r.rank
             FROM (SELECT *, row_number() OVER (ORDER BY n DESC, gene, significance) AS rank FROM variants) r
             WHERE r.rank <= @ch_top_variants OR 'variants:' || r.gene || '/' || r.significance = ANY(@ch_include)
@@ -322,7 +322,7 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             FROM visit_counts x LEFT JOIN {s}.concept c ON c.concept_id = x.concept_id
             GROUP BY x.concept_id, c.concept_name
             UNION ALL
-            SELECT 'cost', 'total_paid', 'Persons with a paid visit or dispensing, and their total paid', 'share', count(*),
+            SELECT 'cost', 'total_paid', 'Persons with a paid visit or dispensing (total paid per person)', 'share', count(*),
                    avg(paid), stddev_samp(paid), percentile_cont(0.25) WITHIN GROUP (ORDER BY paid),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY paid), percentile_cont(0.75) WITHIN GROUP (ORDER BY paid), 'paid', 0
             FROM paid
