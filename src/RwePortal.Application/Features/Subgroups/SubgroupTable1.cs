@@ -67,7 +67,8 @@ public static class StandardizedDifference
 /// <item>partition sections (sex, race, ethnicity, age band) are tables whose total is the persons count: complementary
 /// suppression (<see cref="ComplementarySuppression"/>) so no small category follows from the total and the others;</item>
 /// <item>every other count is a part of the persons count: it is hidden when it is small ("&lt;11") and when the
-/// members without it are (persons − count from 1 to threshold − 1: "—"), so total minus part reveals nothing;</item>
+/// members without it are (persons − count from 1 to threshold − 1: "—"), so total minus part reveals nothing; the
+/// same against a section's own total (wearers with a step count against all wearers);</item>
 /// <item>shown counts get the policy's noise seeded by the query's canonical form and the row's key; a count equal to
 /// the persons count shows as the persons count, so one number never carries two noises;</item>
 /// <item>percentages are of the shown numbers; statistics are shown only with a shown count behind them.</item>
@@ -112,11 +113,13 @@ public static class SubgroupTable1Builder
             }
             else
             {
+                // A section total of its own (the wearers) is one more whole each part must not leave a small remainder of.
+                var sectionTotal = rows.FirstOrDefault(r => r.Key == section.TotalRow)?.Persons;
                 for (var i = 0; i < rows.Count; i++)
                 {
                     var exact = rows[i].Persons;
                     counts[i] = policy.IsSuppressed(exact) ? suppressed
-                        : policy.IsSuppressed(total - exact) ? complement
+                        : policy.IsSuppressed(total - exact) || (sectionTotal is { } whole && policy.IsSuppressed(whole - exact)) ? complement
                         : Shown(exact, Measure(rows[i]));
                 }
             }

@@ -44,8 +44,11 @@ public sealed record SubgroupCharacterization(
     IReadOnlyList<CharacterizationRow> Rows,
     TimeSpan Duration);
 
-/// <summary>A section of the Table 1: its key, title, and what its rows are.</summary>
-public sealed record CharacterizationSection(string Key, string Title, CharacterizationRowKind Kind, bool TopList);
+/// <summary>
+/// A section of the Table 1: its key, title, what its rows are, whether its rows are a top list, and the row (if any)
+/// whose members hold every other row's members (the wearers of the wearable section), a total of its own.
+/// </summary>
+public sealed record CharacterizationSection(string Key, string Title, CharacterizationRowKind Kind, bool TopList, string? TotalRow = null);
 
 /// <summary>
 /// Characterizes a subgroup's members ("Table 1") across modalities in ONE set-based statement run as the read-only
@@ -79,7 +82,7 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
         new("drugs", "Drugs on or before index (top 20)", CharacterizationRowKind.Share, true),
         new("measurements", "Measurements (latest on or before index)", CharacterizationRowKind.Distribution, true),
         new("variants", "Variant carriers by gene and clinical significance", CharacterizationRowKind.Share, true),
-        new("wearables", "Wearables (90 days before index, worn days)", CharacterizationRowKind.Distribution, false),
+        new("wearables", "Wearables (90 days before index, worn days)", CharacterizationRowKind.Distribution, false, "days_worn"),
         new("visits", "Visits by type (year before index)", CharacterizationRowKind.Share, false),
         new("cost", "Total paid (year before index)", CharacterizationRowKind.Share, false),
         new("pro", "Patient-reported outcomes (latest on or before index)", CharacterizationRowKind.Distribution, true),

@@ -18,7 +18,8 @@ namespace RwePortal.Application.Tests.Features.Subgroups;
 /// 60-person source built so that small cells and their complements appear: persons 1–55 are men and 56–60 women;
 /// 30 White, 25 Black, 5 Asian; all born 1960 and observed to 2024-12-31 (age 64 at the reference date); GI bleeding
 /// (192671) in 1–20, type 2 diabetes (201826) in 1–55, myocardial infarction (4329847) in 1–3; an LVEF of p % for
-/// persons p = 1–40 and an HbA1c for 1–4 only. Research is under a waiver.
+/// persons p = 1–40 and an HbA1c for 1–4 only; ten worn wearable days in December 2024 for 1–30, with steps for 1–25
+/// only. Research is under a waiver.
 /// </summary>
 [Collection(AppCollection.Name)]
 public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifetime
@@ -50,6 +51,9 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
             INSERT INTO cdm_{_source}.measurement (measurement_id, person_id, measurement_concept_id, measurement_date, measurement_type_concept_id, value_as_number, unit_concept_id)
             SELECT g, g, {Lvef}, DATE '2021-01-01', 32817, g, 8554 FROM generate_series(1, 40) g
             UNION ALL SELECT 100 + g, g, {Hba1c}, DATE '2021-01-01', 32817, 6 + g, 8554 FROM generate_series(1, 4) g;
+            INSERT INTO cdm_{_source}.wearable_daily (person_id, measurement_date, device, steps, resting_hr, wear_minutes)
+            SELECT p, DATE '2024-12-01' + d, 'watch', CASE WHEN p <= 25 THEN 4000 + 100 * p END, 60 + p, 600
+            FROM generate_series(1, 30) p, generate_series(0, 9) d;
             INSERT INTO cdm_{_source}.concept (concept_id, concept_name, domain_id, vocabulary_id, concept_class_id, concept_code, valid_start_date, valid_end_date)
             VALUES (8507, 'MALE', 'Gender', 'Gender', 'Gender', 'M', DATE '1970-01-01', DATE '2099-12-31'),
                    (8532, 'FEMALE', 'Gender', 'Gender', 'Gender', 'F', DATE '1970-01-01', DATE '2099-12-31'),
@@ -114,6 +118,12 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
         var lvef = Row(table, "measurements", $"{Lvef}/8554").Distribution!;
         Assert.Equal((20.5, 20.5, 11.69), (lvef.Mean!.Value, lvef.Median!.Value, Math.Round(lvef.Sd!.Value, 2)));
         Assert.Equal("%", lvef.Unit);
+
+        // 30 wearers, 25 with steps: the step row would give away the 5 wearers without a step count.
+        Assert.InRange(Row(table, "wearables", "days_worn").Count!.Value!.Value, 27, 33);
+        Assert.Equal(CellProtection.Complementary, Row(table, "wearables", "steps").Distribution!.N.Protection);
+        Assert.Null(Row(table, "wearables", "steps").Distribution!.Mean);
+        Assert.Equal(60 + 15.5, Row(table, "wearables", "resting_hr").Distribution!.Mean);
 
         // The attacker's differencing: in each partition, persons minus the shown categories bounds the hidden ones,
         // and never to one value when a single category is hidden (there is never exactly one).
