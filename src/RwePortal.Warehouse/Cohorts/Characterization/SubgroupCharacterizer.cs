@@ -172,24 +172,32 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             UNION ALL SELECT 'ethnicity', m.ethnicity_concept_id FROM m
         ),
         conditions AS (
-            SELECT x.condition_concept_id AS concept_id, count(DISTINCT x.person_id) AS n
-            FROM m JOIN {s}.condition_occurrence x ON x.person_id = m.person_id AND x.condition_start_date <= m.ref_date
-            WHERE x.condition_concept_id <> 0
-            GROUP BY x.condition_concept_id
+            SELECT x.concept_id, count(*) AS n
+            FROM m CROSS JOIN LATERAL (
+                SELECT DISTINCT co.condition_concept_id AS concept_id FROM {s}.condition_occurrence co
+                WHERE co.person_id = m.person_id AND co.condition_start_date <= m.ref_date AND co.condition_concept_id <> 0
+                OFFSET 0) x
+            GROUP BY x.concept_id
         ),
         drugs AS (
-            SELECT x.drug_concept_id AS concept_id, count(DISTINCT x.person_id) AS n
-            FROM m JOIN {s}.drug_exposure x ON x.person_id = m.person_id AND x.drug_exposure_start_date <= m.ref_date
-            WHERE x.drug_concept_id <> 0
-            GROUP BY x.drug_concept_id
+            SELECT x.concept_id, count(*) AS n
+            FROM m CROSS JOIN LATERAL (
+                SELECT DISTINCT de.drug_concept_id AS concept_id FROM {s}.drug_exposure de
+                WHERE de.person_id = m.person_id AND de.drug_exposure_start_date <= m.ref_date AND de.drug_concept_id <> 0
+                OFFSET 0) x
+            GROUP BY x.concept_id
         ),
         measurement_latest AS (
-            SELECT DISTINCT ON (x.person_id, x.measurement_concept_id, coalesce(x.unit_concept_id, 0))
-                   x.person_id, x.measurement_concept_id AS concept_id, coalesce(x.unit_concept_id, 0) AS unit_id, CAST(x.value_as_number AS double precision) AS v
-            FROM m JOIN {s}.measurement x ON x.person_id = m.person_id AND x.measurement_date <= m.ref_date
-            WHERE x.value_as_number IS NOT NULL AND x.measurement_concept_id <> 0
-              AND x.measurement_type_concept_id IS DISTINCT FROM @ch_survey
-            ORDER BY x.person_id, x.measurement_concept_id, coalesce(x.unit_concept_id, 0), x.measurement_date DESC, x.measurement_id DESC
+            SELECT m.person_id, x.concept_id, x.unit_id, x.v
+            FROM m CROSS JOIN LATERAL (
+                SELECT DISTINCT ON (me.measurement_concept_id, coalesce(me.unit_concept_id, 0))
+                       me.measurement_concept_id AS concept_id, coalesce(me.unit_concept_id, 0) AS unit_id, CAST(me.value_as_number AS double precision) AS v
+                FROM {s}.measurement me
+                WHERE me.person_id = m.person_id AND me.measurement_date <= m.ref_date
+                  AND me.value_as_number IS NOT NULL AND me.measurement_concept_id <> 0
+                  AND me.measurement_type_concept_id IS DISTINCT FROM @ch_survey
+                ORDER BY me.measurement_concept_id, coalesce(me.unit_concept_id, 0), me.measurement_date DESC, me.measurement_id DESC
+                OFFSET 0) x
         ),
         measurements AS (
             SELECT concept_id, unit_id, count(*) AS n, avg(v) AS mean, stddev_samp(v) AS sd,
@@ -199,24 +207,27 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             FROM measurement_latest GROUP BY concept_id, unit_id
         ),
         variants AS (
-            SELECT x.gene_symbol AS gene, coalesce(x.clinical_significance, 'not classified') AS significance, count(DISTINCT x.person_id) AS n
-            FROM m JOIN {s}.variant_occurrence x ON x.person_id = m.person_id AND (x.sample_date IS NULL OR x.sample_date <= m.ref_date)
-            WHERE x.gene_symbol IS NOT NULL
-            GROUP BY x.gene_symbol, coalesce(x.clinical_significance, 'not classified')
-        ),
-        worn_days AS (
-            SELECT x.person_id, x.measurement_date,
-                   avg(x.steps) AS steps, avg(x.resting_hr) AS resting_hr, avg(x.hrv_rmssd) AS hrv, avg(x.sleep_minutes) AS sleep
-            FROM m JOIN {s}.wearable_daily x ON x.person_id = m.person_id
-                   AND x.measurement_date BETWEEN m.ref_date - 90 AND m.ref_date - 1
-            WHERE x.wear_minutes > 0
-            GROUP BY x.person_id, x.measurement_date
+            SELECT x.gene, x.significance, count(*) AS n
+            FROM m CROSS JOIN LATERAL (
+                SELECT DISTINCT vo.gene_symbol AS gene, coalesce(vo.clinical_significance, 'not classified') AS significance
+                FROM {s}.variant_occurrence vo
+                WHERE vo.person_id = m.person_id AND (vo.sample_date IS NULL OR vo.sample_date <= m.ref_date) AND vo.gene_symbol IS NOT NULL
+                OFFSET 0) x
+            GROUP BY x.gene, x.significance
         ),
         wearers AS MATERIALIZED (
-            SELECT person_id, CAST(count(*) AS double precision) AS days,
-                   CAST(avg(steps) AS double precision) AS steps, CAST(avg(resting_hr) AS double precision) AS resting_hr,
-                   CAST(avg(hrv) AS double precision) AS hrv, CAST(avg(sleep) AS double precision) AS sleep
-            FROM worn_days GROUP BY person_id
+            SELECT m.person_id, x.*
+            FROM m CROSS JOIN LATERAL (
+                SELECT CAST(count(*) AS double precision) AS days,
+                       CAST(avg(d.steps) AS double precision) AS steps, CAST(avg(d.resting_hr) AS double precision) AS resting_hr,
+                       CAST(avg(d.hrv) AS double precision) AS hrv, CAST(avg(d.sleep) AS double precision) AS sleep
+                FROM (SELECT wd.measurement_date, avg(wd.steps) AS steps, avg(wd.resting_hr) AS resting_hr,
+                             avg(wd.hrv_rmssd) AS hrv, avg(wd.sleep_minutes) AS sleep
+                      FROM {s}.wearable_daily wd
+                      WHERE wd.person_id = m.person_id AND wd.measurement_date BETWEEN m.ref_date - 90 AND m.ref_date - 1 AND wd.wear_minutes > 0
+                      GROUP BY wd.measurement_date) d
+                OFFSET 0) x
+            WHERE x.days > 0
         ),
         wearable_values AS (
             SELECT 'days_worn' AS metric, 1 AS rank, 'Days worn (persons with a worn day)' AS label, 'days' AS unit, person_id, days AS v FROM wearers
@@ -226,37 +237,47 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             UNION ALL SELECT 'sleep', 5, 'Mean sleep', 'min/day', person_id, sleep FROM wearers
         ),
         visit_counts AS (
-            SELECT x.person_id, x.visit_concept_id AS concept_id, CAST(count(*) AS double precision) AS visits
-            FROM m JOIN {s}.visit_occurrence x ON x.person_id = m.person_id
-                   AND x.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
-            GROUP BY x.person_id, x.visit_concept_id
+            SELECT m.person_id, x.concept_id, x.visits
+            FROM m CROSS JOIN LATERAL (
+                SELECT vo.visit_concept_id AS concept_id, CAST(count(*) AS double precision) AS visits
+                FROM {s}.visit_occurrence vo
+                WHERE vo.person_id = m.person_id AND vo.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
+                GROUP BY vo.visit_concept_id
+                OFFSET 0) x
         ),
         paid AS (
-            SELECT person_id, CAST(sum(total_paid) AS double precision) AS paid FROM (
-                SELECT v.person_id, c.total_paid
-                FROM m JOIN {s}.visit_occurrence v ON v.person_id = m.person_id AND v.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
-                JOIN {s}.cost c ON c.cost_domain_id = 'Visit' AND c.cost_event_id = v.visit_occurrence_id
-                WHERE c.total_paid IS NOT NULL
-                UNION ALL
-                SELECT d.person_id, c.total_paid
-                FROM m JOIN {s}.drug_exposure d ON d.person_id = m.person_id AND d.drug_exposure_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1
-                JOIN {s}.cost c ON c.cost_domain_id = 'Drug' AND c.cost_event_id = d.drug_exposure_id
-                WHERE c.total_paid IS NOT NULL
-            ) costed
-            GROUP BY person_id
+            SELECT m.person_id, x.paid
+            FROM m CROSS JOIN LATERAL (
+                SELECT CAST(sum(costed.total_paid) AS double precision) AS paid, count(*) AS events FROM (
+                    SELECT c.total_paid
+                    FROM {s}.visit_occurrence vo
+                    JOIN {s}.cost c ON c.cost_event_id = vo.visit_occurrence_id AND c.cost_domain_id = 'Visit'
+                    WHERE vo.person_id = m.person_id AND vo.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1 AND c.total_paid IS NOT NULL
+                    UNION ALL
+                    SELECT c.total_paid
+                    FROM {s}.drug_exposure de
+                    JOIN {s}.cost c ON c.cost_event_id = de.drug_exposure_id AND c.cost_domain_id = 'Drug'
+                    WHERE de.person_id = m.person_id AND de.drug_exposure_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1 AND c.total_paid IS NOT NULL
+                ) costed
+                OFFSET 0) x
+            WHERE x.events > 0
         ),
         pro_latest AS (
-            SELECT DISTINCT ON (person_id, concept_id) person_id, concept_id, v FROM (
-                SELECT x.person_id, x.observation_concept_id AS concept_id, CAST(x.value_as_number AS double precision) AS v,
-                       x.observation_date AS d, x.observation_id AS id
-                FROM m JOIN {s}.observation x ON x.person_id = m.person_id AND x.observation_date <= m.ref_date
-                WHERE x.observation_type_concept_id = @ch_survey AND x.value_as_number IS NOT NULL
-                UNION ALL
-                SELECT x.person_id, x.measurement_concept_id, CAST(x.value_as_number AS double precision), x.measurement_date, x.measurement_id
-                FROM m JOIN {s}.measurement x ON x.person_id = m.person_id AND x.measurement_date <= m.ref_date
-                WHERE x.measurement_type_concept_id = @ch_survey AND x.value_as_number IS NOT NULL
-            ) answers
-            ORDER BY person_id, concept_id, d DESC, id DESC
+            SELECT m.person_id, x.concept_id, x.v
+            FROM m CROSS JOIN LATERAL (
+                SELECT DISTINCT ON (answers.concept_id) answers.concept_id, answers.v FROM (
+                    SELECT o.observation_concept_id AS concept_id, CAST(o.value_as_number AS double precision) AS v, o.observation_date AS d, o.observation_id AS id
+                    FROM {s}.observation o
+                    WHERE o.person_id = m.person_id AND o.observation_date <= m.ref_date
+                      AND o.observation_type_concept_id = @ch_survey AND o.value_as_number IS NOT NULL
+                    UNION ALL
+                    SELECT me.measurement_concept_id, CAST(me.value_as_number AS double precision), me.measurement_date, me.measurement_id
+                    FROM {s}.measurement me
+                    WHERE me.person_id = m.person_id AND me.measurement_date <= m.ref_date
+                      AND me.measurement_type_concept_id = @ch_survey AND me.value_as_number IS NOT NULL
+                ) answers
+                ORDER BY answers.concept_id, answers.d DESC, answers.id DESC
+                OFFSET 0) x
         ),
         pros AS (
             SELECT concept_id, count(*) AS n, avg(v) AS mean, stddev_samp(v) AS sd,
