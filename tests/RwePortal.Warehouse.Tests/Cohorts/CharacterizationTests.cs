@@ -226,6 +226,7 @@ public sealed class CharacterizationTests(CohortWarehouseFixture fixture)
         var table = await CharacterizeAsync(fixture.SyntheticSource, FirstUseDefinition);
 
         AssertDistribution(paid, Section(table, "cost").Single());
+        Assert.Equal("USD", Section(table, "cost").Single().Unit);
         AssertDistribution(emergency, Section(table, "visits").Single(r => r.Key == "9203"));
     }
 

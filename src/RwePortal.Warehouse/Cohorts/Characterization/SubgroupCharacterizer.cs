@@ -246,21 +246,28 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
                 OFFSET 0) x
         ),
         paid AS (
-            SELECT m.person_id, x.paid
+            SELECT m.person_id, x.paid, x.currency_min, x.currency_max
             FROM m CROSS JOIN LATERAL (
-                SELECT CAST(sum(costed.total_paid) AS double precision) AS paid, count(*) AS events FROM (
-                    SELECT c.total_paid
+                SELECT CAST(sum(costed.total_paid) AS double precision) AS paid, count(*) AS events,
+                       min(costed.currency_concept_id) AS currency_min, max(costed.currency_concept_id) AS currency_max FROM (
+                    SELECT c.total_paid, c.currency_concept_id
                     FROM {s}.visit_occurrence vo
                     JOIN {s}.cost c ON c.cost_event_id = vo.visit_occurrence_id AND c.cost_domain_id = 'Visit'
                     WHERE vo.person_id = m.person_id AND vo.visit_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1 AND c.total_paid IS NOT NULL
                     UNION ALL
-                    SELECT c.total_paid
+                    SELECT c.total_paid, c.currency_concept_id
                     FROM {s}.drug_exposure de
                     JOIN {s}.cost c ON c.cost_event_id = de.drug_exposure_id AND c.cost_domain_id = 'Drug'
                     WHERE de.person_id = m.person_id AND de.drug_exposure_start_date BETWEEN m.ref_date - 365 AND m.ref_date - 1 AND c.total_paid IS NOT NULL
                 ) costed
                 OFFSET 0) x
             WHERE x.events > 0
+        ),
+        paid_unit AS (
+            SELECT CASE WHEN count(p.currency_min) = 0 THEN NULL
+                        WHEN min(p.currency_min) = max(p.currency_max) THEN coalesce(max(cu.concept_code), 'concept ' || min(p.currency_min))
+                        ELSE 'mixed currencies' END AS unit
+            FROM paid p LEFT JOIN {s}.concept cu ON cu.concept_id = p.currency_min
         ),
         pro_latest AS (
             SELECT m.person_id, x.concept_id, x.v
@@ -348,7 +355,8 @@ public sealed class SubgroupCharacterizer(WarehouseConnections connections)
             UNION ALL
             SELECT 'cost', 'total_paid', 'Persons with a paid visit or dispensing (total paid per person)', 'share', count(*),
                    avg(paid), stddev_samp(paid), percentile_cont(0.25) WITHIN GROUP (ORDER BY paid),
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY paid), percentile_cont(0.75) WITHIN GROUP (ORDER BY paid), 'paid', 0
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY paid), percentile_cont(0.75) WITHIN GROUP (ORDER BY paid),
+                   (SELECT unit FROM paid_unit), 0
             FROM paid
             UNION ALL
             SELECT 'pro', CAST(r.concept_id AS text), coalesce(c.concept_name, 'concept ' || r.concept_id), 'distribution', r.n,
