@@ -33,16 +33,16 @@ public static class CharacterizeSubgroup
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit)
+    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit, SubgroupReferences references)
         : IRequestHandler<Query, Result<SubgroupTable1>>
     {
         public async Task<Result<SubgroupTable1>> Handle(Query request, CancellationToken cancellationToken)
         {
             // The one place the definition is read (saved subgroups and concept sets resolve here too).
-            var parsed = SubgroupDefinitionParser.Parse(request.Definition);
-            if (!parsed.IsValid)
+            var parsed = await references.ResolveAsync(request.Definition, cancellationToken);
+            if (!parsed.Succeeded)
             {
-                return Error.Validation(parsed.Errors.Select(e => e.ToString()));
+                return parsed.Error!;
             }
 
             await using var db = await contexts.CreateAsync(cancellationToken);
@@ -54,9 +54,9 @@ public static class CharacterizeSubgroup
 
             var source = granted.Value!;
             var characterization = await SubgroupCharacterizations.RunAsync(
-                warehouse, audit, parsed.Definition!, source, request.Purpose, include: null, cancellationToken);
+                warehouse, audit, parsed.Value!.Definition, source, request.Purpose, include: null, cancellationToken);
             var policy = await SmallCellPolicies.ForAsync(db, cancellationToken);
-            return SubgroupCharacterizations.Protect(characterization, policy, SubgroupCharacterizations.Canonical(parsed.Definition!, source, request.Purpose));
+            return SubgroupCharacterizations.Protect(characterization, policy, SubgroupCharacterizations.Canonical(parsed.Value!.Definition, source, request.Purpose));
         }
     }
 }

@@ -34,17 +34,17 @@ public static class CompareSubgroups
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit)
+    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit, SubgroupReferences references)
         : IRequestHandler<Query, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
             // The one place the definitions are read (saved subgroups and concept sets resolve here too).
-            var a = SubgroupDefinitionParser.Parse(request.DefinitionA);
-            var b = SubgroupDefinitionParser.Parse(request.DefinitionB);
-            if (!a.IsValid || !b.IsValid)
+            var a = await references.ResolveAsync(request.DefinitionA, cancellationToken);
+            var b = await references.ResolveAsync(request.DefinitionB, cancellationToken);
+            if (!a.Succeeded || !b.Succeeded)
             {
-                return Error.Validation(a.Errors.Select(e => "A: " + e).Concat(b.Errors.Select(e => "B: " + e)));
+                return Error.Validation(new[] { a.Error is { } ea ? "A: " + ea.Message : null, b.Error is { } eb ? "B: " + eb.Message : null }.OfType<string>());
             }
 
             await using var db = await contexts.CreateAsync(cancellationToken);
@@ -56,7 +56,7 @@ public static class CompareSubgroups
 
             var policy = await SmallCellPolicies.ForAsync(db, cancellationToken);
             var (tableA, tableB, rows) = await SubgroupCharacterizations.CompareAsync(
-                warehouse, audit, policy, granted.Value!, a.Definition!, b.Definition!, request.Purpose, cancellationToken);
+                warehouse, audit, policy, granted.Value!, a.Value!.Definition, b.Value!.Definition, request.Purpose, cancellationToken);
             return new Response(tableA, tableB, rows);
         }
     }

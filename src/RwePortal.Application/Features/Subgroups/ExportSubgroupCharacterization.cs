@@ -40,17 +40,17 @@ public static class ExportSubgroupCharacterization
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit)
+    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit, SubgroupReferences references)
         : IRequestHandler<Query, Result<File>>
     {
         public async Task<Result<File>> Handle(Query request, CancellationToken cancellationToken)
         {
             // The one place the definitions are read (saved subgroups and concept sets resolve here too).
-            var a = SubgroupDefinitionParser.Parse(request.Definition);
-            var b = request.CompareWith is null ? null : SubgroupDefinitionParser.Parse(request.CompareWith);
-            if (!a.IsValid || b is { IsValid: false })
+            var a = await references.ResolveAsync(request.Definition, cancellationToken);
+            var b = request.CompareWith is null ? null : await references.ResolveAsync(request.CompareWith, cancellationToken);
+            if (!a.Succeeded || b is { Succeeded: false })
             {
-                return Error.Validation(a.Errors.Select(e => e.ToString()).Concat(b?.Errors.Select(e => "compared with: " + e) ?? []));
+                return Error.Validation(new[] { a.Error?.Message, b?.Error is { } eb ? "compared with: " + eb.Message : null }.OfType<string>());
             }
 
             await using var db = await contexts.CreateAsync(cancellationToken);
@@ -65,13 +65,13 @@ public static class ExportSubgroupCharacterization
             var name = new string(source.Name.Where(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-').ToArray());
             if (b is null)
             {
-                var characterization = await SubgroupCharacterizations.RunAsync(warehouse, audit, a.Definition!, source, request.Purpose, include: null, cancellationToken);
-                var table = SubgroupCharacterizations.Protect(characterization, policy, SubgroupCharacterizations.Canonical(a.Definition!, source, request.Purpose));
+                var characterization = await SubgroupCharacterizations.RunAsync(warehouse, audit, a.Value!.Definition, source, request.Purpose, include: null, cancellationToken);
+                var table = SubgroupCharacterizations.Protect(characterization, policy, SubgroupCharacterizations.Canonical(a.Value!.Definition, source, request.Purpose));
                 return new File($"table1-{name}-{request.Purpose}.csv", ContentType, Csv(table));
             }
 
             var (tableA, tableB, rows) = await SubgroupCharacterizations.CompareAsync(
-                warehouse, audit, policy, source, a.Definition!, b.Definition!, request.Purpose, cancellationToken);
+                warehouse, audit, policy, source, a.Value!.Definition, b.Value!.Definition, request.Purpose, cancellationToken);
             return new File($"comparison-{name}-{request.Purpose}.csv", ContentType, Csv(tableA, tableB, rows));
         }
     }
