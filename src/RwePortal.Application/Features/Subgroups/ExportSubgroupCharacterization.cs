@@ -47,7 +47,7 @@ public static class ExportSubgroupCharacterization
         {
             // The one place the definitions are read (saved subgroups and concept sets resolve here too).
             var a = SubgroupDefinitionParser.Parse(request.Definition);
-            var b = request.CompareWith is null ? null : SubgroupDefinitionParser.Parse(request.CompareWith);
+            var b = string.IsNullOrWhiteSpace(request.CompareWith) ? null : SubgroupDefinitionParser.Parse(request.CompareWith);
             if (!a.IsValid || b is { IsValid: false })
             {
                 return Error.Validation(a.Errors.Select(e => e.ToString()).Concat(b?.Errors.Select(e => "compared with: " + e) ?? []));
