@@ -147,9 +147,9 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
         // GI bleed: p = 20/20 vs 20/60: (1 − 1/3) / √((0 + (1/3)(2/3)) / 2) = (2/3) / (1/3) = 2.
         var bleed = response.Rows.Single(r => r.SectionKey == "conditions" && r.RowKey == "192671");
         Assert.Equal(2.0, bleed.Smd);
-        // LVEF 1..20 vs 1..40: means 10.5 and 20.5, sample variances n(n + 1)/12 = 35 and 136.67: −10 / √85.83 = −1.079.
+        // LVEF 1..20 vs 1..40: means 10.5 and 20.5, sample variances n(n + 1)/12 = 35 and 136.67: −10 / √85.83 = −1.079, shown as −1.08.
         var lvef = response.Rows.Single(r => r.SectionKey == "measurements" && r.RowKey == $"{Lvef}/8554");
-        Assert.Equal(-1.079, lvef.Smd);
+        Assert.Equal(-1.08, lvef.Smd);
         // Infarction: "<11" on both sides; diabetes: 20 of 20 vs a hidden 55 of 60: no difference shown.
         Assert.Null(response.Rows.Single(r => r.RowKey == "4329847").Smd);
         Assert.Null(response.Rows.Single(r => r.SectionKey == "conditions" && r.RowKey == "201826").Smd);
@@ -200,7 +200,7 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
         var comparison = Encoding.UTF8.GetString(compared.Content).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.EndsWith(",unit,smd", comparison[0], StringComparison.Ordinal);
         Assert.EndsWith(",2", comparison.Single(l => l.StartsWith("conditions,", StringComparison.Ordinal) && l.Contains(",192671,", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.Equal(-1.079, double.Parse(comparison.Single(l => l.Contains($",{Lvef}/8554,", StringComparison.Ordinal)).Split(',')[^1], CultureInfo.InvariantCulture));
+        Assert.Equal(-1.08, double.Parse(comparison.Single(l => l.Contains($",{Lvef}/8554,", StringComparison.Ordinal)).Split(',')[^1], CultureInfo.InvariantCulture));
     }
 
     [Fact]
