@@ -269,6 +269,21 @@ public sealed class CharacterizationTests(CohortWarehouseFixture fixture)
         Assert.Contains(SubgroupCompiler.ConsentFilter, compiled.Sql, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_portals_own_role_cannot_run_a_characterization_and_the_reader_cannot_write_through_it()
+    {
+        await using var asApp = WarehouseConnections.Create(fixture.Database.AppConnectionString);
+        var definition = CohortWarehouseFixture.Definition(FirstUseDefinition);
+
+        var denied = await Assert.ThrowsAsync<PostgresException>(() =>
+            new SubgroupCharacterizer(asApp).CharacterizeAsync(definition, fixture.SyntheticSource, "research", null, CancellationToken.None));
+        await using var reader = await fixture.Reader.OpenAsync(CancellationToken.None);
+        var readOnly = await Assert.ThrowsAsync<PostgresException>(() => reader.ExecuteAsync("CREATE TEMP TABLE members (person_id bigint)"));
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
+        Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, readOnly.SqlState);
+    }
+
     private static Gen<string> Leaf(bool indexed) => Gen.OneOf(
         Gen.OneOf("condition", "drug", "measurement", "visit").SelectMany(kind =>
             Gen.OneOf(192671, 28060, 1118084, 1124300, 80180, 260139, 9201, 9202, 9203, 3025315).SelectMany(id =>
