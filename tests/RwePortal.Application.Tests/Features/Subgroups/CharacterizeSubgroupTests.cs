@@ -5,6 +5,7 @@ using RwePortal.Analytics.Balance;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Features.Subgroups;
+using RwePortal.Application.Features.Tenancy;
 using RwePortal.Application.Privacy;
 using RwePortal.Application.Security;
 using RwePortal.Application.Tenancy;
@@ -135,6 +136,36 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
         // No shown count anywhere is from 1 to 10, and no shown part leaves 1 to 10 persons without it.
         var shown = table.Sections.SelectMany(s => s.Rows).Select(r => r.Count ?? r.Distribution!.N).Where(c => !c.Hidden).Select(c => c.Value!.Value).ToList();
         Assert.All(shown, v => Assert.True(v == 0 || v >= 11, $"{v} shown"));
+    }
+
+    [Fact]
+    public async Task A_tenant_with_a_higher_threshold_sees_its_own_threshold_in_the_table1()
+    {
+        var slug = $"t{Guid.NewGuid():N}"[..12];
+        var tenant = Guid.NewGuid();
+        await fixture.OwnerSqlAsync($"INSERT INTO app.tenants (id, name, slug, is_active, created_at) VALUES ('{tenant}', 'Tenant {slug}', '{slug}', true, now())");
+        var (admin, analyst) = (AppFixture.UniqueEmail("admin"), AppFixture.UniqueEmail("analyst"));
+        await fixture.CreateUserAsync(admin, tenant, TenantRole.TenantAdmin);
+        await fixture.CreateUserAsync(analyst, tenant, TenantRole.Analyst);
+        var sourceId = await fixture.OwnerSqlRowAsync<Guid>("SELECT id FROM app.data_sources WHERE name = @name", new { name = _source });
+        await using (var db = await fixture.CreateDbContextAsync(tenant))
+        {
+            db.DataSourceGrants.Add(new TenantDataSourceGrant { TenantId = tenant, DataSourceId = sourceId, Purposes = [DataPurposes.Research] });
+            await db.SaveChangesAsync();
+        }
+
+        await fixture.SignInAsAsync(admin, secondFactor: true);
+        (await fixture.SendAsync(new SetSmallCellThreshold.Command(25))).Unwrap();
+        await fixture.SignInAsAsync(analyst);
+        var table = (await fixture.SendAsync(new CharacterizeSubgroup.Query(_source, Everyone))).Unwrap();
+
+        // 20 GI bleeds are below 25: hidden, without a percentage; 30 White persons are shown.
+        Assert.Equal("<25", Row(table, "conditions", "192671").Count!.Display);
+        Assert.Null(Row(table, "conditions", "192671").Percent);
+        Assert.False(Row(table, "race", "8527").Count!.Hidden);
+        Assert.All(
+            table.Sections.SelectMany(s => s.Rows).Select(r => r.Count ?? r.Distribution!.N).Where(c => !c.Hidden),
+            c => Assert.True(c.Value == 0 || c.Value >= 25, $"{c.Display} shown"));
     }
 
     [Fact]
