@@ -204,6 +204,25 @@ public sealed class CharacterizationTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task Synthetic_latest_lvef_on_or_before_index_matches_a_window_function_query()
+    {
+        var expected = await OwnerStatisticsAsync($"""
+            SELECT value_as_number FROM (
+                SELECT me.value_as_number, row_number() OVER (PARTITION BY m.person_id ORDER BY me.measurement_date DESC, me.measurement_id DESC) AS r
+                FROM ({FirstUseMembers}) m JOIN cdm_syn.measurement me ON me.person_id = m.person_id
+                WHERE me.measurement_concept_id = 2000000201 AND me.unit_concept_id = 8554 AND me.measurement_date <= m.d AND me.value_as_number IS NOT NULL) x
+            WHERE r = 1
+            """);
+
+        var table = await CharacterizeAsync(fixture.SyntheticSource, FirstUseDefinition);
+
+        var lvef = Section(table, "measurements").Single(r => r.Key == "2000000201/8554");
+        AssertDistribution(expected, lvef);
+        Assert.Equal("%", lvef.Unit);
+        Assert.Equal(CharacterizationRowKind.Distribution, lvef.Kind);
+    }
+
+    [Fact]
     public async Task Synthetic_prior_year_paid_and_visits_match_hand_written_sums_through_the_costed_events()
     {
         var paid = await OwnerStatisticsAsync($"""
