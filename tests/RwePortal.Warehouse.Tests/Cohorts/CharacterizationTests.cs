@@ -1,4 +1,6 @@
+using CsCheck;
 using Dapper;
+using Npgsql;
 using RwePortal.Warehouse.Cohorts;
 using RwePortal.Warehouse.Cohorts.Characterization;
 using RwePortal.Warehouse.Sources;
@@ -202,6 +204,25 @@ public sealed class CharacterizationTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task Synthetic_latest_lvef_on_or_before_index_matches_a_window_function_query()
+    {
+        var expected = await OwnerStatisticsAsync($"""
+            SELECT value_as_number FROM (
+                SELECT me.value_as_number, row_number() OVER (PARTITION BY m.person_id ORDER BY me.measurement_date DESC, me.measurement_id DESC) AS r
+                FROM ({FirstUseMembers}) m JOIN cdm_syn.measurement me ON me.person_id = m.person_id
+                WHERE me.measurement_concept_id = 2000000201 AND me.unit_concept_id = 8554 AND me.measurement_date <= m.d AND me.value_as_number IS NOT NULL) x
+            WHERE r = 1
+            """);
+
+        var table = await CharacterizeAsync(fixture.SyntheticSource, FirstUseDefinition);
+
+        var lvef = Section(table, "measurements").Single(r => r.Key == "2000000201/8554");
+        AssertDistribution(expected, lvef);
+        Assert.Equal("%", lvef.Unit);
+        Assert.Equal(CharacterizationRowKind.Distribution, lvef.Kind);
+    }
+
+    [Fact]
     public async Task Synthetic_prior_year_paid_and_visits_match_hand_written_sums_through_the_costed_events()
     {
         var paid = await OwnerStatisticsAsync($"""
@@ -265,5 +286,68 @@ public sealed class CharacterizationTests(CohortWarehouseFixture fixture)
         Assert.Equal(21, Section(widened, "conditions").Count);
         Assert.DoesNotContain("OR '1'='1", compiled.Sql, StringComparison.Ordinal);
         Assert.Contains(SubgroupCompiler.ConsentFilter, compiled.Sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_portals_own_role_cannot_run_a_characterization_and_the_reader_cannot_write_through_it()
+    {
+        await using var asApp = WarehouseConnections.Create(fixture.Database.AppConnectionString);
+        var definition = CohortWarehouseFixture.Definition(FirstUseDefinition);
+
+        var denied = await Assert.ThrowsAsync<PostgresException>(() =>
+            new SubgroupCharacterizer(asApp).CharacterizeAsync(definition, fixture.SyntheticSource, "research", null, CancellationToken.None));
+        await using var reader = await fixture.Reader.OpenAsync(CancellationToken.None);
+        var readOnly = await Assert.ThrowsAsync<PostgresException>(() => reader.ExecuteAsync("CREATE TEMP TABLE members (person_id bigint)"));
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
+        Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, readOnly.SqlState);
+    }
+
+    private static Gen<string> Leaf(bool indexed) => Gen.OneOf(
+        Gen.OneOf("condition", "drug", "measurement", "visit").SelectMany(kind =>
+            Gen.OneOf(192671, 28060, 1118084, 1124300, 80180, 260139, 9201, 9202, 9203, 3025315).SelectMany(id =>
+                Gen.Int[-730, -1].Select(start => indexed
+                    ? $$$"""{"kind": "{{{kind}}}", "concepts": [{"id": {{{id}}}}], "window": {"start": {{{start}}}, "end": 0}}"""
+                    : $$$"""{"kind": "{{{kind}}}", "concepts": [{"id": {{{id}}}}]}"""))),
+        Gen.OneOf(8507, 8532).Select(sex => $$"""{"kind": "sex", "concepts": [{{sex}}]}"""),
+        Gen.Int[20, 70].Select(age => indexed ? $$"""{"kind": "age", "min": {{age}}}""" : """{"kind": "race", "concepts": [8527, 8516]}"""));
+
+    private static Gen<string> Definitions => Gen.Bool.SelectMany(indexed => Gen.Frequency(
+            (3, Leaf(indexed)),
+            (1, Leaf(indexed).Array[1, 3].Select(nodes => $$"""{"any": [{{string.Join(",", nodes)}}]}""")),
+            (1, Leaf(indexed).Select(node => $$"""{"not": {{node}}}""")))
+        .Array[0, 3].Select(criteria => indexed
+            ? $$"""{"version": 1, "index": {"kind": "drug", "concepts": [{"id": 1118084}]}, "criteria": [{{string.Join(",", criteria)}}]}"""
+            : $$"""{"version": 1, "criteria": [{{string.Join(",", criteria)}}]}"""));
+
+    [Fact]
+    public async Task Random_definitions_characterize_without_sql_errors_their_persons_are_the_count_and_partitions_add_up()
+    {
+        var characterized = 0;
+        await Definitions.SampleAsync(async json =>
+        {
+            try
+            {
+                var count = await fixture.CountAsync(fixture.EunomiaSource, json);
+                var table = await CharacterizeAsync(fixture.EunomiaSource, json);
+
+                Assert.Equal(count.Count, table.Persons);
+                foreach (var section in SubgroupCharacterizer.Sections.Where(s => s.Kind == CharacterizationRowKind.Partition))
+                {
+                    Assert.Equal(table.Persons, Section(table, section.Key).Sum(r => r.Persons));
+                }
+
+                Assert.All(table.Rows, r => Assert.InRange(r.Persons, 0, table.Persons));
+                var conditions = Section(table, "conditions");
+                Assert.True(conditions.Zip(conditions.Skip(1)).All(p => p.First.Persons >= p.Second.Persons), "top conditions in order");
+                characterized++;
+            }
+            catch (PostgresException e)
+            {
+                Assert.Fail($"SQL error {e.SqlState} {e.MessageText} for {json}");
+            }
+        }, iter: 25, threads: 1);
+
+        Assert.Equal(25, characterized);
     }
 }

@@ -47,7 +47,7 @@ public static class ExportSubgroupCharacterization
         {
             // The one place the definitions are read (saved subgroups and concept sets resolve here too).
             var a = await references.ResolveAsync(request.Definition, cancellationToken);
-            var b = request.CompareWith is null ? null : await references.ResolveAsync(request.CompareWith, cancellationToken);
+            var b = string.IsNullOrWhiteSpace(request.CompareWith) ? null : await references.ResolveAsync(request.CompareWith, cancellationToken);
             if (!a.Succeeded || b is { Succeeded: false })
             {
                 return Error.Validation(new[] { a.Error?.Message, b?.Error is { } eb ? "compared with: " + eb.Message : null }.OfType<string>());

@@ -263,7 +263,8 @@ internal static class SubgroupCharacterizations
                 var exactRowA = exactA.Rows.Single(r => r.Section == section.Key && r.Key == rowA.Key);
                 var exactRowB = exactB.Rows.Single(r => r.Section == section.Key && r.Key == rowA.Key);
                 var smd = Smd(exactRowA, exactA.Persons, rowA, tableA.Persons, exactRowB, exactB.Persons, rowB, tableB.Persons);
-                rows.Add(new ComparisonRow(section.Key, rowA.Key, rowA.Label, rowA, rowB, smd is { } d ? Math.Round(d, 3) : null));
+                // Two decimals, as balance is read (|SMD| < 0.1): more digits of an exact ratio would narrow the noisy counts.
+                rows.Add(new ComparisonRow(section.Key, rowA.Key, rowA.Label, rowA, rowB, smd is { } d ? Math.Round(d, 2) : null));
             }
         }
 

@@ -5,6 +5,7 @@ using RwePortal.Analytics.Balance;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Features.Subgroups;
+using RwePortal.Application.Features.Tenancy;
 using RwePortal.Application.Privacy;
 using RwePortal.Application.Security;
 using RwePortal.Application.Tenancy;
@@ -138,6 +139,36 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task A_tenant_with_a_higher_threshold_sees_its_own_threshold_in_the_table1()
+    {
+        var slug = $"t{Guid.NewGuid():N}"[..12];
+        var tenant = Guid.NewGuid();
+        await fixture.OwnerSqlAsync($"INSERT INTO app.tenants (id, name, slug, is_active, created_at) VALUES ('{tenant}', 'Tenant {slug}', '{slug}', true, now())");
+        var (admin, analyst) = (AppFixture.UniqueEmail("admin"), AppFixture.UniqueEmail("analyst"));
+        await fixture.CreateUserAsync(admin, tenant, TenantRole.TenantAdmin);
+        await fixture.CreateUserAsync(analyst, tenant, TenantRole.Analyst);
+        var sourceId = await fixture.OwnerSqlRowAsync<Guid>("SELECT id FROM app.data_sources WHERE name = @name", new { name = _source });
+        await using (var db = await fixture.CreateDbContextAsync(tenant))
+        {
+            db.DataSourceGrants.Add(new TenantDataSourceGrant { TenantId = tenant, DataSourceId = sourceId, Purposes = [DataPurposes.Research] });
+            await db.SaveChangesAsync();
+        }
+
+        await fixture.SignInAsAsync(admin, secondFactor: true);
+        (await fixture.SendAsync(new SetSmallCellThreshold.Command(25))).Unwrap();
+        await fixture.SignInAsAsync(analyst);
+        var table = (await fixture.SendAsync(new CharacterizeSubgroup.Query(_source, Everyone))).Unwrap();
+
+        // 20 GI bleeds are below 25: hidden, without a percentage; 30 White persons are shown.
+        Assert.Equal("<25", Row(table, "conditions", "192671").Count!.Display);
+        Assert.Null(Row(table, "conditions", "192671").Percent);
+        Assert.False(Row(table, "race", "8527").Count!.Hidden);
+        Assert.All(
+            table.Sections.SelectMany(s => s.Rows).Select(r => r.Count ?? r.Distribution!.N).Where(c => !c.Hidden),
+            c => Assert.True(c.Value == 0 || c.Value >= 25, $"{c.Display} shown"));
+    }
+
+    [Fact]
     public async Task Comparison_gives_standardized_differences_computed_by_hand_and_none_where_a_cell_is_hidden()
     {
         await fixture.SignInAsAsync(AcmeAnalyst);
@@ -147,9 +178,9 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
         // GI bleed: p = 20/20 vs 20/60: (1 − 1/3) / √((0 + (1/3)(2/3)) / 2) = (2/3) / (1/3) = 2.
         var bleed = response.Rows.Single(r => r.SectionKey == "conditions" && r.RowKey == "192671");
         Assert.Equal(2.0, bleed.Smd);
-        // LVEF 1..20 vs 1..40: means 10.5 and 20.5, sample variances n(n + 1)/12 = 35 and 136.67: −10 / √85.83 = −1.079.
+        // LVEF 1..20 vs 1..40: means 10.5 and 20.5, sample variances n(n + 1)/12 = 35 and 136.67: −10 / √85.83 = −1.079, shown as −1.08.
         var lvef = response.Rows.Single(r => r.SectionKey == "measurements" && r.RowKey == $"{Lvef}/8554");
-        Assert.Equal(-1.079, lvef.Smd);
+        Assert.Equal(-1.08, lvef.Smd);
         // Infarction: "<11" on both sides; diabetes: 20 of 20 vs a hidden 55 of 60: no difference shown.
         Assert.Null(response.Rows.Single(r => r.RowKey == "4329847").Smd);
         Assert.Null(response.Rows.Single(r => r.SectionKey == "conditions" && r.RowKey == "201826").Smd);
@@ -200,7 +231,7 @@ public sealed class CharacterizeSubgroupTests(AppFixture fixture) : IAsyncLifeti
         var comparison = Encoding.UTF8.GetString(compared.Content).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.EndsWith(",unit,smd", comparison[0], StringComparison.Ordinal);
         Assert.EndsWith(",2", comparison.Single(l => l.StartsWith("conditions,", StringComparison.Ordinal) && l.Contains(",192671,", StringComparison.Ordinal)), StringComparison.Ordinal);
-        Assert.Equal(-1.079, double.Parse(comparison.Single(l => l.Contains($",{Lvef}/8554,", StringComparison.Ordinal)).Split(',')[^1], CultureInfo.InvariantCulture));
+        Assert.Equal(-1.08, double.Parse(comparison.Single(l => l.Contains($",{Lvef}/8554,", StringComparison.Ordinal)).Split(',')[^1], CultureInfo.InvariantCulture));
     }
 
     [Fact]
