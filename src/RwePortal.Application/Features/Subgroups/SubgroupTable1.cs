@@ -289,7 +289,7 @@ internal static class SubgroupCharacterizations
         return characterization with { Rows = rows };
     }
 
-    /// <summary>The SMD of a row from exact aggregates, only where both subgroups show the numbers it rests on.</summary>
+    /// <summary>The SMD of a row, only where both subgroups show the numbers it rests on: proportions from the shown counts, means from the exact aggregates whose mean and sd are shown anyway.</summary>
     private static double? Smd(
         CharacterizationRow a, long personsA, Table1Row shownA, ProtectedCount shownPersonsA,
         CharacterizationRow b, long personsB, Table1Row shownB, ProtectedCount shownPersonsB)
@@ -307,8 +307,12 @@ internal static class SubgroupCharacterizations
                 : null;
         }
 
-        return shownA.Count is { Hidden: false } && shownB.Count is { Hidden: false }
-            ? StandardizedDifference.OfProportions((double)a.Persons / personsA, (double)b.Persons / personsB)
+        // Proportions from the SHOWN counts and totals, as the percentages are: an SMD of the exact proportions would let
+        // a reader solve for the exact count behind a noisy one (at 30 persons one person moves the SMD by ~0.07).
+        return shownA.Count is { Value: { } countA } && shownB.Count is { Value: { } countB }
+               && shownPersonsA.Value is > 0 && shownPersonsB.Value is > 0
+            ? StandardizedDifference.OfProportions(
+                Math.Min(1.0, (double)countA / shownPersonsA.Value.Value), Math.Min(1.0, (double)countB / shownPersonsB.Value.Value))
             : null;
     }
 
