@@ -94,6 +94,37 @@ public static class SubgroupDefinitionParser
         }
     }
 
+    /// <summary>
+    /// Reads a list of criteria embedded in another document (a protocol's eligibility or heterogeneity subgroups)
+    /// that has passed a schema built on this one's node definition; node paths start at <paramref name="path"/>,
+    /// relative windows are relative to that document's index (<paramref name="hasIndex"/>), errors go to <paramref name="errors"/>.
+    /// </summary>
+    internal static List<CriterionNode> ReadCriteria(JsonElement array, string path, bool hasIndex, List<CriteriaError> errors)
+    {
+        var reader = new Reader { HasIndex = hasIndex };
+        var nodes = reader.ReadList(array, path);
+        errors.AddRange(reader.Errors);
+        return nodes;
+    }
+
+    /// <summary>Reads an event criterion (kind, concepts, visitTypes, value, units) embedded in another document, as the first occurrence.</summary>
+    internal static EventCriterion ReadEventCriterion(JsonElement element, string path, List<CriteriaError> errors)
+    {
+        var reader = new Reader();
+        var criterion = reader.ReadFirstEvent(element, path);
+        errors.AddRange(reader.Errors);
+        return criterion;
+    }
+
+    /// <summary>Reads the concept set in the <c>concepts</c> field of <paramref name="parent"/>, embedded in another document.</summary>
+    internal static List<ConceptItem> ReadConceptSet(JsonElement parent, string path, List<CriteriaError> errors)
+    {
+        var reader = new Reader();
+        var concepts = reader.ReadConceptSet(parent, path);
+        errors.AddRange(reader.Errors);
+        return concepts;
+    }
+
     private static ParseResult Fail(string path, string rule) => new(null, [new CriteriaError(path, rule)]);
 
     private static List<CriteriaError> ValidateAgainstSchema(JsonElement root)
@@ -182,6 +213,14 @@ public static class SubgroupDefinitionParser
         private bool _hasIndex;
 
         public List<CriteriaError> Errors { get; } = [];
+
+        public bool HasIndex { init => _hasIndex = value; }
+
+        public List<CriterionNode> ReadList(JsonElement array, string path) => ReadChildren(array, path, -1);
+
+        public EventCriterion ReadFirstEvent(JsonElement element, string path) => ReadEvent(element, path, KindOf(element), Occurrence.First)!;
+
+        public List<ConceptItem> ReadConceptSet(JsonElement parent, string path) => ReadConcepts(parent, path);
 
         public SubgroupDefinition? ReadDefinition(JsonElement root)
         {
