@@ -101,7 +101,7 @@ public static class SubgroupDefinitionParser
     /// </summary>
     internal static List<CriterionNode> ReadCriteria(JsonElement array, string path, bool hasIndex, List<CriteriaError> errors)
     {
-        var reader = new Reader { HasIndex = hasIndex };
+        var reader = new Reader(allowReferences: false) { HasIndex = hasIndex };
         var nodes = reader.ReadList(array, path);
         errors.AddRange(reader.Errors);
         return nodes;
@@ -110,7 +110,7 @@ public static class SubgroupDefinitionParser
     /// <summary>Reads an event criterion (kind, concepts, visitTypes, value, units) embedded in another document, as the first occurrence.</summary>
     internal static EventCriterion ReadEventCriterion(JsonElement element, string path, List<CriteriaError> errors)
     {
-        var reader = new Reader();
+        var reader = new Reader(allowReferences: false);
         var criterion = reader.ReadFirstEvent(element, path);
         errors.AddRange(reader.Errors);
         return criterion;
@@ -119,7 +119,7 @@ public static class SubgroupDefinitionParser
     /// <summary>Reads the concept set in the <c>concepts</c> field of <paramref name="parent"/>, embedded in another document.</summary>
     internal static List<ConceptItem> ReadConceptSet(JsonElement parent, string path, List<CriteriaError> errors)
     {
-        var reader = new Reader();
+        var reader = new Reader(allowReferences: false);
         var concepts = reader.ReadConceptSet(parent, path);
         errors.AddRange(reader.Errors);
         return concepts;
@@ -220,7 +220,7 @@ public static class SubgroupDefinitionParser
 
         public EventCriterion ReadFirstEvent(JsonElement element, string path) => ReadEvent(element, path, KindOf(element), Occurrence.First)!;
 
-        public List<ConceptItem> ReadConceptSet(JsonElement parent, string path) => ReadConcepts(parent, path);
+        public List<ConceptItem> ReadConceptSet(JsonElement parent, string path) => ReadConcepts(parent, path).Concepts;
 
         public SubgroupDefinition? ReadDefinition(JsonElement root)
         {

@@ -12,7 +12,7 @@ namespace RwePortal.Application.Features.Protocols;
 /// <summary>
 /// Imports a protocol into the current tenant as a new protocol whose version 1 is a draft: a file written by
 /// <see cref="ExportProtocolVersion"/> (from this or another tenant or source) or a bare protocol document. The file
-/// is untrusted input: every problem is refused with its node path (<c>$.document.eligibility…</c>), and a document
+/// is untrusted input: every problem is refused with its node path (<c>document.eligibility…</c>), and a document
 /// exported as submitted or approved must be complete and match its content hash. Approvals do not travel: the
 /// signatures of another tenant are kept only as provenance, and the protocol is reviewed again here.
 /// </summary>
@@ -56,7 +56,7 @@ public static class ImportProtocol
             var title = (request.Title ?? file.Title ?? ProtocolDocuments.TitleOf(file.Document) ?? "Imported protocol").Trim();
             if (title.Length is 0 or > 300)
             {
-                return ProtocolErrors.Invalid([new ProtocolIssue("document", "$.protocol.title", "a title has 1 to 300 characters")]);
+                return ProtocolErrors.Invalid([new ProtocolIssue("file", "protocol.title", "a title has 1 to 300 characters")]);
             }
 
             var now = DateTimeOffset.UtcNow;
@@ -112,12 +112,12 @@ public static class ImportProtocol
         }
         catch (JsonException exception)
         {
-            return ProtocolErrors.Invalid([new ProtocolIssue("document", "$", $"not valid JSON: {exception.Message}")]);
+            return ProtocolErrors.Invalid([new ProtocolIssue("file", "", $"not valid JSON: {exception.Message}")]);
         }
 
         if (root is not JsonObject envelope)
         {
-            return ProtocolErrors.Invalid([new ProtocolIssue("document", "$", "an import is a JSON object")]);
+            return ProtocolErrors.Invalid([new ProtocolIssue("file", "", "an import is a JSON object")]);
         }
 
         if (!envelope.ContainsKey("format"))
@@ -129,30 +129,30 @@ public static class ImportProtocol
         var issues = new List<ProtocolIssue>();
         if (StringAt(envelope, "format") != ExportProtocolVersion.Format)
         {
-            issues.Add(new ProtocolIssue("file", "$.format", $"must be \"{ExportProtocolVersion.Format}\""));
+            issues.Add(new ProtocolIssue("file", "format", $"must be \"{ExportProtocolVersion.Format}\""));
         }
 
         if (envelope["formatVersion"] is not JsonValue formatVersion || !formatVersion.TryGetValue<int>(out var number) || number != ExportProtocolVersion.FormatVersion)
         {
-            issues.Add(new ProtocolIssue("file", "$.formatVersion", $"must be {ExportProtocolVersion.FormatVersion}"));
+            issues.Add(new ProtocolIssue("file", "formatVersion", $"must be {ExportProtocolVersion.FormatVersion}"));
         }
 
         var metadata = envelope["protocol"] as JsonObject;
         if (envelope.ContainsKey("protocol") && metadata is null)
         {
-            issues.Add(new ProtocolIssue("file", "$.protocol", "must be an object"));
+            issues.Add(new ProtocolIssue("file", "protocol", "must be an object"));
         }
 
         if (envelope["document"] is not JsonObject documentNode)
         {
-            issues.Add(new ProtocolIssue("file", "$.document", "must be the protocol document (a JSON object)"));
+            issues.Add(new ProtocolIssue("file", "document", "must be the protocol document (a JSON object)"));
             return ProtocolErrors.Invalid(issues);
         }
 
         var title = metadata is null ? null : StringAt(metadata, "title");
         if (metadata is not null && metadata.ContainsKey("title") && title is null)
         {
-            issues.Add(new ProtocolIssue("file", "$.protocol.title", "must be a string"));
+            issues.Add(new ProtocolIssue("file", "protocol.title", "must be a string"));
         }
 
         var state = metadata is null ? null : StringAt(metadata, "state");
@@ -170,11 +170,11 @@ public static class ImportProtocol
                 document = complete.Canonical!;
                 if (claimedHash is null)
                 {
-                    issues.Add(new ProtocolIssue("file", "$.protocol.contentHash", $"a {state} version carries its content hash"));
+                    issues.Add(new ProtocolIssue("file", "protocol.contentHash", $"a {state} version carries its content hash"));
                 }
                 else if (!string.Equals(claimedHash, complete.Hash, StringComparison.Ordinal))
                 {
-                    issues.Add(new ProtocolIssue("file", "$.protocol.contentHash", $"does not match the document (its hash is {complete.Hash}): the document was altered after export"));
+                    issues.Add(new ProtocolIssue("file", "protocol.contentHash", $"does not match the document (its hash is {complete.Hash}): the document was altered after export"));
                 }
             }
         }
@@ -202,7 +202,7 @@ public static class ImportProtocol
     }
 
     private static ProtocolIssue Under(ProtocolIssue issue) =>
-        issue with { Path = issue.Path == "$" ? "$.document" : "$.document" + issue.Path[1..] };
+        issue with { Path = issue.Path.Length == 0 ? "document" : "document." + issue.Path };
 
     private static string? StringAt(JsonObject obj, string name) =>
         obj[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;

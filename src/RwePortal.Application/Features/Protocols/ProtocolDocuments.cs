@@ -1,13 +1,18 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RwePortal.Warehouse.Protocols;
 
 namespace RwePortal.Application.Features.Protocols;
 
-/// <summary>A problem with a protocol document: the component it is in, the node path and the rule.</summary>
-public sealed record ProtocolIssue(string Component, string Path, string Message);
+/// <summary>
+/// A problem with a protocol document: the component it is in (general, eligibility, …, or <c>file</c> for an
+/// import file's own fields), the node path (e.g. <c>strategies.treatment.concepts[0].id</c>) and the rule.
+/// </summary>
+public sealed record ProtocolIssue(string Component, string Path, string Message)
+{
+    internal static ProtocolIssue From(ProtocolError error) => new(error.Component, error.Path, error.Message);
+}
 
 /// <summary>A document checked as a draft or as a complete protocol; a valid complete one has its canonical form and hash.</summary>
 internal sealed record CheckedDocument(bool IsValid, string? Canonical, string? Hash, IReadOnlyList<ProtocolIssue> Errors);
@@ -16,81 +21,54 @@ internal sealed record CheckedDocument(bool IsValid, string? Canonical, string? 
 internal sealed record DocumentComponent(string Name, string Json);
 
 /// <summary>
-/// The governance slices' one view of the protocol model: validation (complete or draft), the canonical form and its
-/// hash, the components. Everything the slices know about the document's content goes through here.
+/// The governance slices' one view of the protocol model (RwePortal.Warehouse.Protocols): validation complete or as a
+/// draft, the canonical form and its hash (<see cref="ProtocolCanonical"/>), the components.
 /// </summary>
 internal static class ProtocolDocuments
 {
-    public const int MaxDocumentLength = 1_000_000;
+    public const int MaxDocumentLength = ProtocolParser.MaxDocumentLength;
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>A new protocol's first draft: the model's version and the title.</summary>
+    public static string EmptyDraft(string title) =>
+        new JsonObject { ["version"] = 1, [ProtocolComponents.General] = new JsonObject { ["title"] = title } }.ToJsonString();
 
-    /// <summary>A new protocol's first draft.</summary>
-    public static string EmptyDraft(string title) => new JsonObject { ["title"] = title }.ToJsonString(Compact);
-
-    /// <summary>Whether the document is a complete, valid protocol; if so its canonical JSON and that JSON's hash.</summary>
+    /// <summary>Whether the document is a complete, valid protocol (<see cref="ProtocolParser.Parse"/>); if so its canonical JSON and hash.</summary>
     public static CheckedDocument CheckComplete(string json)
     {
-        if (!TryParseObject(json, out var root, out var error))
-        {
-            return new CheckedDocument(false, null, null, [error!]);
-        }
-
-        var canonical = Canonical(root!)!.ToJsonString(Compact);
-        return new CheckedDocument(true, canonical, Hash(canonical), []);
+        var parsed = ProtocolParser.Parse(json);
+        return parsed is { IsValid: true, Protocol: { } protocol }
+            ? new CheckedDocument(true, ProtocolCanonical.Json(protocol), ProtocolCanonical.Hash(protocol), [])
+            : new CheckedDocument(false, null, null, parsed.Errors.Select(ProtocolIssue.From).ToList());
     }
 
-    /// <summary>Whether the document can be kept as a draft (it may still be incomplete).</summary>
-    public static CheckedDocument CheckDraft(string json) =>
-        TryParseObject(json, out _, out var error) ? new CheckedDocument(true, null, null, []) : new CheckedDocument(false, null, null, [error!]);
+    /// <summary>Whether the document can be kept as a draft (<see cref="ProtocolParser.ParseDraft"/>: it may still be incomplete).</summary>
+    public static CheckedDocument CheckDraft(string json)
+    {
+        var parsed = ProtocolParser.ParseDraft(json);
+        return parsed.IsValid ? new CheckedDocument(true, null, null, []) : new CheckedDocument(false, null, null, parsed.Errors.Select(ProtocolIssue.From).ToList());
+    }
 
-    /// <summary>The components of a document in canonical, indented JSON, in the model's order.</summary>
+    /// <summary>
+    /// The components of a document in the model's order, each its canonical JSON indented one property per line.
+    /// A stored document the parser no longer reads (it cannot be, while drafts are checked on save) is one component.
+    /// </summary>
     public static IReadOnlyList<DocumentComponent> Components(string json)
     {
-        if (!TryParseObject(json, out var root, out _))
+        var parsed = ProtocolParser.ParseDraft(json);
+        if (parsed.Protocol is not { } protocol)
         {
             return [new DocumentComponent("document", json)];
         }
 
-        return ((JsonObject)Canonical(root!)!).Select(p => new DocumentComponent(p.Key, p.Value?.ToJsonString(Indented) ?? "null")).ToList();
+        return protocol.Components.Select(c => new DocumentComponent(c.Key, JsonNode.Parse(c.Value)!.ToJsonString(Indented))).ToList();
     }
 
     /// <summary>The title the document gives itself, if any.</summary>
-    public static string? TitleOf(string json) =>
-        TryParseObject(json, out var root, out _) && root!["title"] is JsonValue value && value.TryGetValue<string>(out var title) ? title : null;
+    public static string? TitleOf(string json) => ProtocolParser.ParseDraft(json).Protocol?.General?.Title;
 
-    /// <summary>Lower-case hex SHA-256 of the UTF-8 bytes of a canonical document (what signatures bind).</summary>
-    public static string Hash(string canonical) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-
-    private static bool TryParseObject(string json, out JsonObject? root, out ProtocolIssue? error)
-    {
-        root = null;
-        error = null;
-        try
-        {
-            if (JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) is JsonObject parsed)
-            {
-                root = parsed;
-                return true;
-            }
-
-            error = new ProtocolIssue("document", "$", "a protocol is a JSON object");
-        }
-        catch (JsonException exception)
-        {
-            error = new ProtocolIssue("document", "$", $"not valid JSON: {exception.Message}");
-        }
-
-        return false;
-    }
-
-    private static JsonNode? Canonical(JsonNode? node) => node switch
-    {
-        JsonObject obj => new JsonObject(obj.OrderBy(p => p.Key, StringComparer.Ordinal)
-            .Select(p => KeyValuePair.Create(p.Key, Canonical(p.Value)))),
-        JsonArray array => new JsonArray(array.Select(Canonical).ToArray()),
-        _ => node?.DeepClone(),
-    };
+    /// <summary>Lower-case hex SHA-256 of the UTF-8 bytes of a stored document (equal to its content hash while intact).</summary>
+    public static string Hash(string document) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(document)));
 }

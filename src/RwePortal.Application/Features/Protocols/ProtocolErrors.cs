@@ -6,5 +6,5 @@ namespace RwePortal.Application.Features.Protocols;
 internal static class ProtocolErrors
 {
     public static Error Invalid(IEnumerable<ProtocolIssue> issues) =>
-        new("Protocol.Invalid", string.Join(" ", issues.Select(i => $"{i.Component}: {i.Path}: {i.Message}.")));
+        new("Protocol.Invalid", string.Join(" ", issues.Select(i => $"{i.Component}: {(i.Path.Length == 0 ? "(document)" : i.Path)}: {i.Message}.")));
 }
