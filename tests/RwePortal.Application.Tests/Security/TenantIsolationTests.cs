@@ -47,6 +47,7 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
                 "ON CONFLICT (tenant_id) DO NOTHING", owner);
             settings.Parameters.AddWithValue("tenant", tenant);
             await settings.ExecuteNonQueryAsync();
+            await Features.Protocols.ProtocolScenario.SeedRowsAsOwnerAsync(fixture, tenant);
         }
     }
 

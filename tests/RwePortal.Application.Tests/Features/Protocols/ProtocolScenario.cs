@@ -91,6 +91,37 @@ internal sealed class ProtocolScenario(AppFixture fixture, Guid tenantId, string
         return await connection.ExecuteScalarAsync<T>(sql, parameters) ?? throw new InvalidOperationException("no value: " + sql);
     }
 
+    /// <summary>
+    /// One protocol with a row in every protocol table (approved version, revision, review, signature, amendment) in
+    /// <paramref name="tenant"/>, written as the owner the way the slices write them, for tests of all tenant-owned tables.
+    /// </summary>
+    public static async Task SeedRowsAsOwnerAsync(AppFixture fixture, Guid tenant)
+    {
+        await using var connection = new NpgsqlConnection(fixture.Database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync(
+            """
+            WITH p AS (
+                INSERT INTO app.protocols (id, tenant_id, title, created_by, created_at, updated_at, latest_version)
+                VALUES (@protocol, @tenant, 'Seeded protocol', @author, now(), now(), 1) RETURNING id)
+            INSERT INTO app.protocol_versions (id, tenant_id, protocol_id, version, state, document, revision, created_by, created_at, updated_at)
+            SELECT @version, @tenant, p.id, 1, 'Draft', '{"version":1}', 1, @author, now(), now() FROM p;
+            INSERT INTO app.protocol_revisions (id, tenant_id, version_id, revision, document, author_id, saved_at)
+            VALUES (gen_random_uuid(), @tenant, @version, 1, '{"version":1}', @author, now());
+            UPDATE app.protocol_versions SET state = 'InReview', content_hash = app.protocol_document_hash(document),
+                submitted_by = @author, submitted_at = now() WHERE id = @version;
+            INSERT INTO app.protocol_reviews (id, tenant_id, version_id, reviewer_id, decision, content_hash, decided_at)
+            SELECT gen_random_uuid(), @tenant, @version, @reviewer, 'Approved', content_hash, now() FROM app.protocol_versions WHERE id = @version;
+            INSERT INTO app.protocol_signatures (id, tenant_id, version_id, signer_id, printed_name, signed_at, meaning, content_hash)
+            SELECT gen_random_uuid(), @tenant, @version, @reviewer, 'Seeded reviewer', now(), 'approved as protocol of record', content_hash
+            FROM app.protocol_versions WHERE id = @version;
+            UPDATE app.protocol_versions SET state = 'Approved', decided_at = now() WHERE id = @version;
+            INSERT INTO app.protocol_amendments (id, tenant_id, protocol_id, from_version, to_version, reason, author_id, created_at)
+            VALUES (gen_random_uuid(), @tenant, @protocol, 1, 2, 'Seeded amendment', @author, now());
+            """,
+            new { tenant, protocol = Guid.NewGuid(), version = Guid.NewGuid(), author = Guid.NewGuid(), reviewer = Guid.NewGuid() });
+    }
+
     public static void AssertFailed<T>(Result<T> result, string code)
     {
         Assert.False(result.Succeeded, $"expected {code}, got success");
