@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Warehouse;
@@ -44,15 +45,23 @@ internal static class LibraryRecords
 
         var schema = "\"" + SchemaName.Validate(granted[0].SchemaName) + "\"";
         await using var connection = await warehouse.OpenAsync(cancellationToken);
-        var version = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
-            $"""
-            SELECT coalesce(
-                (SELECT nullif(btrim(v.vocabulary_version), '') FROM {schema}.vocabulary v WHERE v.vocabulary_id = 'None'),
-                (SELECT nullif(btrim(c.vocabulary_version), '') FROM {schema}.cdm_source c ORDER BY c.source_release_date DESC NULLS LAST LIMIT 1))
-            """,
-            commandTimeout: WarehouseConnections.CommandTimeoutSeconds,
-            cancellationToken: cancellationToken));
-        return new VocabularyStamp(granted[0].Name, version ?? VocabularyStamp.Unknown);
+        try
+        {
+            var version = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                $"""
+                SELECT coalesce(
+                    (SELECT nullif(btrim(v.vocabulary_version), '') FROM {schema}.vocabulary v WHERE v.vocabulary_id = 'None'),
+                    (SELECT nullif(btrim(c.vocabulary_version), '') FROM {schema}.cdm_source c ORDER BY c.source_release_date DESC NULLS LAST LIMIT 1))
+                """,
+                commandTimeout: WarehouseConnections.CommandTimeoutSeconds,
+                cancellationToken: cancellationToken));
+            return new VocabularyStamp(granted[0].Name, version ?? VocabularyStamp.Unknown);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            // A registered source not loaded yet has no vocabulary to name.
+            return new VocabularyStamp(granted[0].Name, VocabularyStamp.Unknown);
+        }
     }
 
     /// <summary>The names people are shown by (display name, else email) of <paramref name="userIds"/>.</summary>

@@ -53,7 +53,21 @@ public sealed class SubgroupReferences(AppDbContext db, ICurrentUser currentUser
         var resolved = await resolver.ResolveAsync(parsed.Definition!, [], "", cancellationToken);
         return resolver.Errors.Count > 0
             ? Error.Validation(resolver.Errors.Take(SubgroupDefinitionParser.MaxErrors).Select(e => e.ToString()))
-            : new ResolvedSubgroup(resolved, resolver.Used);
+            : new ResolvedSubgroup(Unwrapped(resolved), resolver.Used);
+    }
+
+    /// <summary>
+    /// A definition that is nothing but membership of one saved subgroup is that subgroup: the same statement, so the
+    /// same attrition and the same small-cell noise (wrapping a subgroup in references gives no fresh noise to average).
+    /// </summary>
+    private static SubgroupDefinition Unwrapped(SubgroupDefinition definition)
+    {
+        while (definition is { Index: null, Criteria: [SubgroupCriterion { Definition: { } inner }] })
+        {
+            definition = inner;
+        }
+
+        return definition;
     }
 
     /// <summary>The saved concept set's items as JSON (one format for every revision).</summary>
