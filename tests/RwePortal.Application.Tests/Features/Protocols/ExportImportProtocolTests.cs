@@ -34,11 +34,11 @@ public sealed class ExportImportProtocolTests(AppFixture fixture)
     [Fact]
     public async Task An_export_imports_into_another_tenant_as_a_new_draft_that_keeps_where_it_came_from()
     {
-        var acme = await ProtocolScenario.StartAsync(fixture);
-        var id = await acme.ApprovedAsync();
+        var home = await ProtocolScenario.StartAsync(fixture);
+        var id = await home.ApprovedAsync();
         var export = (await fixture.SendAsync(new ExportProtocolVersion.Query(id, 1))).Unwrap();
-        var northwind = await ProtocolScenario.StartAsync(fixture, "northwind");
-        await northwind.AsAuthorAsync();
+        var elsewhere = await ProtocolScenario.StartAsync(fixture);
+        await elsewhere.AsAuthorAsync();
 
         var imported = (await fixture.SendAsync(new ImportProtocol.Command(export.Json))).Unwrap();
 
@@ -52,7 +52,7 @@ public sealed class ExportImportProtocolTests(AppFixture fixture)
         var provenance = JsonNode.Parse(protocol.ImportedFrom!)!;
         Assert.Equal(id.ToString(), (string?)provenance["protocolId"]);
         Assert.Equal("Approved", (string?)provenance["state"]);
-        Assert.Equal(northwind.TenantId, await northwind.OwnerScalarAsync<Guid>("SELECT tenant_id FROM app.protocols WHERE id = @id", new { id = imported.Id }));
+        Assert.Equal(elsewhere.TenantId, await elsewhere.OwnerScalarAsync<Guid>("SELECT tenant_id FROM app.protocols WHERE id = @id", new { id = imported.Id }));
 
         // Submitted here, it has the same content hash as the original: the content travelled unchanged.
         var submitted = (await fixture.SendAsync(new SubmitProtocolVersion.Command(imported.Id, 1))).Unwrap();

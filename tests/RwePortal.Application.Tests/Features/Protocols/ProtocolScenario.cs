@@ -7,6 +7,7 @@ using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Features.Protocols;
 using RwePortal.Application.Security;
+using RwePortal.Application.Tenancy;
 using RwePortal.Application.Tests.Infrastructure;
 
 namespace RwePortal.Application.Tests.Features.Protocols;
@@ -27,10 +28,23 @@ internal sealed class ProtocolScenario(AppFixture fixture, Guid tenantId, string
 
     public string ReviewerEmail { get; } = reviewerEmail;
 
-    public static async Task<ProtocolScenario> StartAsync(AppFixture fixture, string tenantSlug = "acme")
+    /// <summary>A tenant of its own (so the demo tenants' members stay as other tests expect them) with an author and a reviewer.</summary>
+    public static async Task<ProtocolScenario> StartAsync(AppFixture fixture)
     {
-        var tenant = await fixture.TenantIdAsync(tenantSlug);
-        var domain = tenantSlug + ".test";
+        var slug = $"p-{Guid.NewGuid():N}"[..14];
+        var tenant = new Tenant { Name = $"Protocol tests {slug}", Slug = slug };
+        await using (var db = await fixture.CreateDbContextAsync())
+        {
+            db.Tenants.Add(tenant);
+            await db.SaveChangesAsync();
+        }
+
+        return await StartAsync(fixture, tenant.Id, slug);
+    }
+
+    private static async Task<ProtocolScenario> StartAsync(AppFixture fixture, Guid tenant, string slug)
+    {
+        var domain = slug + ".test";
         var author = AppFixture.UniqueEmail("author", domain);
         var reviewer = AppFixture.UniqueEmail("reviewer", domain);
         await fixture.CreateUserAsync(author, tenant, TenantRole.StudyLead);

@@ -16,12 +16,12 @@ public sealed class ProtocolTenantIsolationTests(AppFixture fixture)
     [Fact]
     public async Task Another_tenants_protocol_id_answers_not_found_in_every_slice()
     {
-        var acme = await ProtocolScenario.StartAsync(fixture);
-        var id = await acme.ApprovedAsync();
-        await acme.AsAuthorAsync();
+        var home = await ProtocolScenario.StartAsync(fixture);
+        var id = await home.ApprovedAsync();
+        await home.AsAuthorAsync();
         (await fixture.SendAsync(new AmendProtocol.Command(id, 1, "Open a draft to aim at."))).Unwrap();
-        var northwind = await ProtocolScenario.StartAsync(fixture, "northwind");
-        await northwind.AsReviewerAsync();
+        var elsewhere = await ProtocolScenario.StartAsync(fixture);
+        await elsewhere.AsReviewerAsync();
 
         var results = new List<(string Slice, Error? Error)>
         {
@@ -40,37 +40,37 @@ public sealed class ProtocolTenantIsolationTests(AppFixture fixture)
         Assert.DoesNotContain((await fixture.SendAsync(new ListProtocols.Query())).Unwrap().Protocols, p => p.Id == id);
 
         // Nothing changed, and the wrong password was never asked for (the reviewer's failed count is untouched).
-        Assert.Equal("Approved,Draft", await acme.OwnerScalarAsync<string>(
+        Assert.Equal("Approved,Draft", await home.OwnerScalarAsync<string>(
             "SELECT string_agg(state, ',' ORDER BY version) FROM app.protocol_versions WHERE protocol_id = @id", new { id }));
     }
 
     [Fact]
     public async Task The_app_role_set_to_another_tenant_sees_and_changes_none_of_a_protocols_rows()
     {
-        var acme = await ProtocolScenario.StartAsync(fixture);
-        var id = await acme.ApprovedAsync();
-        await acme.AsAuthorAsync();
+        var home = await ProtocolScenario.StartAsync(fixture);
+        var id = await home.ApprovedAsync();
+        await home.AsAuthorAsync();
         (await fixture.SendAsync(new AmendProtocol.Command(id, 1, "Rows in every table."))).Unwrap();
-        var northwind = await fixture.TenantIdAsync("northwind");
+        var elsewhere = (await ProtocolScenario.StartAsync(fixture)).TenantId;
         var ownRows = new Dictionary<string, long>();
-        await using (var own = await acme.OpenAsAppAsync())
+        await using (var own = await home.OpenAsAppAsync())
         {
             foreach (var table in Tables)
             {
-                ownRows[table] = await own.ExecuteScalarAsync<long>($"SELECT count(*) FROM app.{table} WHERE tenant_id = @tenant", new { tenant = acme.TenantId });
+                ownRows[table] = await own.ExecuteScalarAsync<long>($"SELECT count(*) FROM app.{table} WHERE tenant_id = @tenant", new { tenant = home.TenantId });
             }
         }
 
-        await using var other = await acme.OpenAsAppAsync(northwind);
+        await using var other = await home.OpenAsAppAsync(elsewhere);
 
         Assert.All(ownRows, r => Assert.True(r.Value > 0, $"{r.Key} has no row of the protocol's tenant to hide"));
         foreach (var table in Tables)
         {
-            Assert.Equal(0L, await other.ExecuteScalarAsync<long>($"SELECT count(*) FROM app.{table} WHERE tenant_id = @tenant", new { tenant = acme.TenantId }));
+            Assert.Equal(0L, await other.ExecuteScalarAsync<long>($"SELECT count(*) FROM app.{table} WHERE tenant_id = @tenant", new { tenant = home.TenantId }));
         }
 
         Assert.Equal(0, await other.ExecuteAsync("UPDATE app.protocols SET title = 'taken' WHERE id = @id", new { id }));
         Assert.Equal(0, await other.ExecuteAsync("UPDATE app.protocol_versions SET document = '{}' WHERE protocol_id = @id AND version = 2", new { id }));
-        Assert.Equal("ARNI vs enalapril", await acme.OwnerScalarAsync<string>("SELECT title FROM app.protocols WHERE id = @id", new { id }));
+        Assert.Equal("ARNI vs enalapril", await home.OwnerScalarAsync<string>("SELECT title FROM app.protocols WHERE id = @id", new { id }));
     }
 }
