@@ -267,6 +267,7 @@ public static class ProtocolParser
                 ? SubgroupDefinitionParser.ReadCriteria(array, Path + ".criteria", hasIndex: true, errors)
                 : [];
             Add(errors);
+            CheckBaseline(criteria, "eligibility is judged at time zero");
             return new Eligibility(min, max, OptionalInt(e, "priorObservationDays"), enrollment, prior, criteria);
         }
 
@@ -470,6 +471,7 @@ public static class ProtocolParser
                     var errors = new List<CriteriaError>();
                     var criteria = SubgroupDefinitionParser.ReadCriteria(subgroup.GetProperty("criteria"), path + ".criteria", hasIndex: true, errors);
                     Add(errors);
+                    CheckBaseline(criteria, "a subgroup for heterogeneity is defined at baseline");
                     heterogeneity.Add(new HeterogeneitySubgroup(name, criteria));
                 }
             }
@@ -489,6 +491,71 @@ public static class ProtocolParser
             var diagnostics = new DiagnosticThresholds(d.GetProperty("maxAbsSmd").GetDouble(), equipoise, OptionalInt(d, "minEffectiveSampleSize"));
             return new AnalysisPlan(new PropensityScoreModel(psCovariates, model, folds), estimand, adjustment, truncation, matching, strata,
                 models, horizons, heterogeneity, negativeControls, diagnostics);
+        }
+
+        /// <summary>
+        /// Criteria judged at time zero may only look at what is known by then: every window of an event, genomic,
+        /// wearable, enrollment or adherence criterion ends at a day relative to time zero, at day 0 or before, and no
+        /// criterion asks for the person's last occurrence (which may lie after time zero). Otherwise eligibility would
+        /// select on the future (immortal time), and the outcome-blind preview could see follow-up.
+        /// </summary>
+        private void CheckBaseline(IEnumerable<CriterionNode> nodes, string why)
+        {
+            foreach (var node in nodes)
+            {
+                switch (node)
+                {
+                    case AllNode all:
+                        CheckBaseline(all.Nodes, why);
+                        break;
+                    case AnyNode any:
+                        CheckBaseline(any.Nodes, why);
+                        break;
+                    case NotNode not:
+                        CheckBaseline([not.Node], why);
+                        break;
+                    case EventCriterion e:
+                        if (e.Occurrence == Occurrence.Last)
+                        {
+                            Error(e.Path + ".occurrence", why + ": the last occurrence may lie after it; use first or any");
+                        }
+
+                        CheckWindow(e.Path, e.Window, why);
+                        break;
+                    case VariantCriterion v:
+                        CheckWindow(v.Path, v.Window, why);
+                        break;
+                    case GenomicScoreCriterion g:
+                        CheckWindow(g.Path, g.Window, why);
+                        break;
+                    case WearableCriterion w:
+                        CheckWindow(w.Path, w.Window, why);
+                        if (w.Baseline is { } baseline)
+                        {
+                            CheckWindow(w.Path + ".baseline", baseline.Window, why);
+                        }
+
+                        break;
+                    case EnrollmentCriterion en:
+                        CheckWindow(en.Path, en.Window, why);
+                        break;
+                    case AdherenceCriterion a:
+                        CheckWindow(a.Path, a.Window, why);
+                        break;
+                }
+            }
+        }
+
+        private void CheckWindow(string path, Window? window, string why)
+        {
+            if (window?.End is not { } end)
+            {
+                Error(path + ".window", why + ": give the window an end relative to time zero (\"end\": 0 or earlier)");
+            }
+            else if (end > 0)
+            {
+                Error(path + ".window.end", why + ": the window must end at time zero (day 0) or before");
+            }
         }
 
         /// <summary>The rules that tie one component to another; each error is named in the component that has to change.</summary>

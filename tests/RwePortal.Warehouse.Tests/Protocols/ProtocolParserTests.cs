@@ -307,4 +307,19 @@ public sealed class ProtocolParserTests
         Assert.Equal(["followUp"], changed);
         Assert.NotEqual(ProtocolCanonical.Hash(original), ProtocolCanonical.Hash(amended));
     }
+
+    [Fact]
+    public void Eligibility_criteria_that_look_past_time_zero_are_refused_with_their_paths()
+    {
+        var json = ProtocolExamples.Edit(ProtocolExamples.Synthetic, r => r["eligibility"]!["criteria"] = new JsonArray(
+            new JsonObject { ["kind"] = "condition", ["concepts"] = new JsonArray(new JsonObject { ["id"] = 316139 }), ["window"] = new JsonObject { ["start"] = -30, ["end"] = 30 } },
+            new JsonObject { ["kind"] = "condition", ["concepts"] = new JsonArray(new JsonObject { ["id"] = 316139 }) },
+            new JsonObject { ["not"] = new JsonObject { ["kind"] = "drug", ["concepts"] = new JsonArray(new JsonObject { ["id"] = 1 }), ["occurrence"] = "last", ["window"] = new JsonObject { ["end"] = -1 } } }));
+
+        var errors = Errors(json);
+
+        AssertError(errors, "eligibility", "eligibility.criteria[0].window.end", "must end at time zero (day 0) or before");
+        AssertError(errors, "eligibility", "eligibility.criteria[1].window", "give the window an end");
+        AssertError(errors, "eligibility", "eligibility.criteria[2].not.occurrence", "the last occurrence may lie after it");
+    }
 }
