@@ -97,7 +97,7 @@ public sealed class ExportImportProtocolTests(AppFixture fixture)
         Assert.Contains("file: formatVersion:", result.Error.Message, StringComparison.Ordinal);
         Assert.Contains("document.strategies.gracePeriodDays", result.Error.Message, StringComparison.Ordinal);
         ProtocolScenario.AssertFailed(notAnObject, "Protocol.Invalid");
-        Assert.Equal(0L, await scenario.OwnerScalarAsync<long>("SELECT count(*) FROM app.protocols WHERE title = 'Crafted'"));
+        Assert.Equal(0L, await scenario.OwnerScalarAsync<long>("SELECT count(*) FROM app.protocols WHERE tenant_id = @tenant", new { tenant = scenario.TenantId }));
     }
 
     [Fact]

@@ -73,6 +73,20 @@ public sealed class SaveProtocolDraftTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task A_crafted_document_nested_beyond_the_limit_or_too_long_is_refused_without_an_exception()
+    {
+        var scenario = await ProtocolScenario.StartAsync(fixture);
+        await scenario.AsAuthorAsync();
+        var created = (await fixture.SendAsync(new CreateProtocol.Command("Crafted"))).Unwrap();
+        var deep = "{\"version\":1,\"general\":{\"title\":\"x\",\"objective\":" + new string('[', 200) + new string(']', 200) + "}}";
+        var long_ = "{\"version\":1,\"general\":{\"title\":\"" + new string('x', 600_000) + "\"}}";
+
+        ProtocolScenario.AssertFailed(await fixture.SendAsync(new SaveProtocolDraft.Command(created.Id, 1, deep)), "Protocol.Invalid");
+        ProtocolScenario.AssertFailed(await fixture.SendAsync(new SaveProtocolDraft.Command(created.Id, 1, long_)), "Validation.Failed");
+        ProtocolScenario.AssertFailed(await fixture.SendAsync(new ImportProtocol.Command(deep)), "Protocol.Invalid");
+    }
+
+    [Fact]
     public async Task Revisions_are_append_only_for_the_app_role()
     {
         var scenario = await ProtocolScenario.StartAsync(fixture);
