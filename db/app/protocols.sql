@@ -3,7 +3,8 @@
 -- on the tables and FORCE row-level security on them (they have tenant_id).
 --
 -- The rules below hold for every role that writes through the tables, rwe_app included, whatever the portal does:
---   * a version is inserted as a draft; its state moves only Draft -> InReview -> Approved | Rejected,
+--   * a version is inserted as a draft, and at commit a draft's document is its current revision's (every save is
+--     a revision); its state moves only Draft -> InReview -> Approved | Rejected,
 --     Rejected -> Draft, Approved -> Superseded;
 --   * from submission on the content (document, content hash, revision) is fixed, and the hash is the SHA-256 of the
 --     stored canonical document;
@@ -146,6 +147,32 @@ DROP TRIGGER IF EXISTS protocol_versions_guard ON app.protocol_versions;
 CREATE TRIGGER protocol_versions_guard
     BEFORE INSERT OR UPDATE OR DELETE ON app.protocol_versions
     FOR EACH ROW EXECUTE FUNCTION app.protocol_versions_guard();
+
+-- Every draft content that commits is a revision: at commit, a draft's document is the document of its current
+-- revision, by the revision's number (deferred, so the version and its revision may be written in either order).
+CREATE OR REPLACE FUNCTION app.protocol_draft_is_a_revision() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    current_row app.protocol_versions;
+BEGIN
+    -- The row as it is now, at commit (the event may be an earlier state of it).
+    SELECT * INTO current_row FROM app.protocol_versions v WHERE v.id = NEW.id;
+    IF FOUND AND current_row.state = 'Draft' AND NOT EXISTS (
+        SELECT 1 FROM app.protocol_revisions r
+        WHERE r.version_id = current_row.id AND r.revision = current_row.revision AND r.document = current_row.document) THEN
+        RAISE EXCEPTION 'protocol version %: a draft''s content is saved as a revision (revision % holds another document)', current_row.version, current_row.revision
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+DROP TRIGGER IF EXISTS protocol_draft_is_a_revision ON app.protocol_versions;
+CREATE CONSTRAINT TRIGGER protocol_draft_is_a_revision
+    AFTER INSERT OR UPDATE ON app.protocol_versions
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION app.protocol_draft_is_a_revision();
 
 -- History of a version: nobody changes or removes it, the owner included (an owner who disables the triggers can;
 -- the verify slice then finds a signature that no longer matches the content).

@@ -159,12 +159,16 @@ public sealed class ApproveProtocolVersionTests(AppFixture fixture)
         // Only an owner who turns the lock off can alter it, and the recomputed hash then no longer matches.
         var original = await scenario.OwnerScalarAsync<string>("SELECT document FROM app.protocol_versions WHERE protocol_id = @id", new { id });
         Assert.Contains("\"maxDays\":730", original);
-        await fixture.OwnerSqlAsync(
-            $"""
-            ALTER TABLE app.protocol_versions DISABLE TRIGGER protocol_versions_guard;
-            UPDATE app.protocol_versions SET document = replace(document, '"maxDays":730', '"maxDays":731') WHERE protocol_id = '{id}';
-            ALTER TABLE app.protocol_versions ENABLE TRIGGER protocol_versions_guard;
-            """);
+        await fixture.OwnerSqlAsync("ALTER TABLE app.protocol_versions DISABLE TRIGGER protocol_versions_guard");
+        try
+        {
+            await fixture.OwnerSqlAsync(
+                $"""UPDATE app.protocol_versions SET document = replace(document, '"maxDays":730', '"maxDays":731') WHERE protocol_id = '{id}'""");
+        }
+        finally
+        {
+            await fixture.OwnerSqlAsync("ALTER TABLE app.protocol_versions ENABLE TRIGGER protocol_versions_guard");
+        }
 
         var tampered = (await fixture.SendAsync(new VerifyProtocolVersion.Query(id, 1))).Unwrap();
 

@@ -108,6 +108,42 @@ public sealed class SaveProtocolDraftTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task The_app_role_cannot_change_a_draft_without_saving_a_revision_of_it()
+    {
+        var scenario = await ProtocolScenario.StartAsync(fixture);
+        await scenario.AsAuthorAsync();
+        var created = (await fixture.SendAsync(new CreateProtocol.Command("Unrevised", ProtocolScenario.Example()))).Unwrap();
+        var author = await fixture.FindUserAsync(scenario.AuthorEmail);
+        await using var app = await scenario.OpenAsAppAsync();
+
+        // Content changed in place: refused when the transaction commits.
+        await using (var transaction = await app.BeginTransactionAsync())
+        {
+            Assert.Equal(1, await app.ExecuteAsync(
+                "UPDATE app.protocol_versions SET document = '{\"version\":1}' WHERE protocol_id = @id", new { id = created.Id }, transaction));
+            var refused = await Assert.ThrowsAsync<PostgresException>(() => transaction.CommitAsync());
+            Assert.Equal(PostgresErrorCodes.ObjectNotInPrerequisiteState, refused.SqlState);
+        }
+
+        // The same change with its revision commits.
+        await using (var transaction = await app.BeginTransactionAsync())
+        {
+            await app.ExecuteAsync(
+                """
+                UPDATE app.protocol_versions SET document = '{"version":1}', revision = 2 WHERE protocol_id = @id;
+                INSERT INTO app.protocol_revisions (id, tenant_id, version_id, revision, document, author_id, saved_at)
+                SELECT gen_random_uuid(), tenant_id, id, 2, document, @author, now() FROM app.protocol_versions WHERE protocol_id = @id;
+                """,
+                new { id = created.Id, author = author.Id },
+                transaction);
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal("{\"version\":1}", await scenario.OwnerScalarAsync<string>(
+            "SELECT document FROM app.protocol_versions WHERE protocol_id = @id", new { id = created.Id }));
+    }
+
+    [Fact]
     public async Task A_rejected_version_saved_again_is_a_draft_and_can_then_be_approved()
     {
         var scenario = await ProtocolScenario.StartAsync(fixture);
