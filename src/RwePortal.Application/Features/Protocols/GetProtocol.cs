@@ -10,7 +10,9 @@ namespace RwePortal.Application.Features.Protocols;
 /// <summary>
 /// One protocol of the tenant with its whole record: every version (state, content hash, dates), each version's
 /// revisions, reviews and signatures, the amendments log, and the document of one version (the latest unless asked).
-/// <c>CanReview</c> says whether the current user may approve or reject the version shown (in review, not an author).
+/// <c>CanReview</c> says whether the current user may approve or reject the version shown (in review, not an author),
+/// <c>CanEdit</c> whether they may save it (a draft or a rejected version), <c>CanAmend</c> whether they may amend it
+/// (the approved version, no other version open).
 /// </summary>
 public static class GetProtocol
 {
@@ -26,6 +28,8 @@ public static class GetProtocol
         int ShownVersion,
         string Document,
         bool CanReview,
+        bool CanEdit,
+        bool CanAmend,
         IReadOnlyList<VersionInfo> Versions,
         IReadOnlyList<AmendmentInfo> Amendments);
 
@@ -100,6 +104,9 @@ public static class GetProtocol
             var shownAuthors = revisions.Where(r => r.VersionId == shown.Id).Select(r => r.AuthorId)
                 .Append(shown.CreatedBy).Append(shown.SubmittedBy ?? Guid.Empty).ToHashSet();
             var canReview = shown.State == ProtocolVersionState.InReview && user.Has(Permission.ApproveProtocols) && !shownAuthors.Contains(user.UserId);
+            var canEdit = user.Has(Permission.EditProtocols) && shown.State is ProtocolVersionState.Draft or ProtocolVersionState.Rejected;
+            var canAmend = user.Has(Permission.EditProtocols) && shown.State == ProtocolVersionState.Approved
+                && versions.All(v => v.State is ProtocolVersionState.Approved or ProtocolVersionState.Superseded);
 
             return new Response(
                 protocol.Id,
@@ -110,6 +117,8 @@ public static class GetProtocol
                 shown.Version,
                 shown.Document,
                 canReview,
+                canEdit,
+                canAmend,
                 versions.Select(v => new VersionInfo(
                     v.Version,
                     v.State,

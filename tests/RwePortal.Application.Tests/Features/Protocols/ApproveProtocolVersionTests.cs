@@ -140,6 +140,25 @@ public sealed class ApproveProtocolVersionTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task Wrong_passwords_lock_the_signer_out_and_then_even_the_right_one_does_not_sign()
+    {
+        var scenario = await ProtocolScenario.StartAsync(fixture);
+        var id = await scenario.SubmittedAsync();
+        await scenario.AsReviewerAsync();
+        var codes = new List<string>();
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            codes.Add((await fixture.SendAsync(new ApproveProtocolVersion.Command(id, 1, "guess" + attempt))).Error!.Code);
+        }
+
+        var rightPassword = await fixture.SendAsync(new ApproveProtocolVersion.Command(id, 1, DemoSeeder.Password));
+
+        Assert.Equal(["Protocol.WrongPassword", "Protocol.WrongPassword", "Protocol.WrongPassword", "Protocol.WrongPassword", "Protocol.SignatureLockedOut"], codes);
+        ProtocolScenario.AssertFailed(rightPassword, "Protocol.SignatureLockedOut");
+        Assert.Equal("InReview", await scenario.OwnerScalarAsync<string>("SELECT state FROM app.protocol_versions WHERE protocol_id = @id", new { id }));
+    }
+
+    [Fact]
     public async Task A_signature_binds_the_content_hash()
     {
         var scenario = await ProtocolScenario.StartAsync(fixture);

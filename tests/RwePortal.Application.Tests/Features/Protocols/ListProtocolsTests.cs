@@ -30,17 +30,23 @@ public sealed class ListProtocolsTests(AppFixture fixture)
     }
 
     [Fact]
-    public async Task A_reviewer_is_told_they_can_review_and_the_approval_is_audited_with_its_signature()
+    public async Task The_reader_is_told_what_they_may_do_with_the_version_and_the_approval_is_audited_with_its_signature()
     {
         var scenario = await ProtocolScenario.StartAsync(fixture);
+        await scenario.AsAuthorAsync();
+        var draft = (await fixture.SendAsync(new CreateProtocol.Command("Editable"))).Unwrap();
+        var editable = (await fixture.SendAsync(new GetProtocol.Query(draft.Id))).Unwrap();
+        Assert.Equal((false, true, false), (editable.CanReview, editable.CanEdit, editable.CanAmend));
         var id = await scenario.SubmittedAsync();
-        Assert.False((await fixture.SendAsync(new GetProtocol.Query(id))).Unwrap().CanReview);
+        var submitted = (await fixture.SendAsync(new GetProtocol.Query(id))).Unwrap();
+        Assert.Equal((false, false, false), (submitted.CanReview, submitted.CanEdit, submitted.CanAmend));
         await scenario.AsReviewerAsync();
         Assert.True((await fixture.SendAsync(new GetProtocol.Query(id))).Unwrap().CanReview);
 
         var signed = (await fixture.SendAsync(new ApproveProtocolVersion.Command(id, 1, DemoSeeder.Password))).Unwrap();
 
-        Assert.False((await fixture.SendAsync(new GetProtocol.Query(id))).Unwrap().CanReview);
+        var afterApproval = (await fixture.SendAsync(new GetProtocol.Query(id))).Unwrap();
+        Assert.Equal((false, false, true), (afterApproval.CanReview, afterApproval.CanEdit, afterApproval.CanAmend));
         var details = await scenario.OwnerScalarAsync<string>(
             "SELECT details::text FROM app.audit_event WHERE tenant_id = @tenant AND outcome = 'Success' AND target = @target",
             new { tenant = scenario.TenantId, target = $"ApproveProtocolVersion: protocol 'ARNI vs enalapril' ({id}) v1" });
