@@ -27,9 +27,16 @@ public static class GetSubgroup
         string Definition,
         string VocabularyVersion,
         DateTimeOffset UpdatedAt,
-        IReadOnlyList<RevisionInfo> Revisions);
+        IReadOnlyList<RevisionInfo> Revisions,
+        IReadOnlyList<ReferenceInfo>? References = null);
 
     public sealed record RevisionInfo(int Revision, string Author, DateTimeOffset SavedAt);
+
+    /// <summary>
+    /// A library object the shown revision names at <paramref name="Path"/> (<c>subgroup</c> or <c>conceptSet</c>),
+    /// with its current name and revision; both null when the user cannot see it (deleted, private to another user).
+    /// </summary>
+    public sealed record ReferenceInfo(string Path, string Kind, Guid Id, string? Name, int? CurrentRevision);
 
     public sealed class Validator : AbstractValidator<Query>
     {
@@ -62,6 +69,15 @@ public static class GetSubgroup
             }
 
             var names = await LibraryRecords.NamesAsync(db, revisions.Select(r => r.AuthorId).Append(head.OwnerId), cancellationToken);
+            var written = SubgroupReferences.Written(shown.Definition);
+            var ids = written.Select(w => w.Id).ToList();
+            var subgroups = await db.SavedSubgroups.AsNoTracking().VisibleTo(user.UserId).Where(s => ids.Contains(s.Id))
+                .ToDictionaryAsync(s => s.Id, s => (s.Name, s.Revision), cancellationToken);
+            var sets = await db.SavedConceptSets.AsNoTracking().VisibleTo(user.UserId).Where(s => ids.Contains(s.Id))
+                .ToDictionaryAsync(s => s.Id, s => (s.Name, s.Revision), cancellationToken);
+            var references = written.Select(w => (w.Kind == "subgroup" ? subgroups : sets).TryGetValue(w.Id, out var found)
+                ? new ReferenceInfo(w.Path, w.Kind, w.Id, found.Name, found.Revision)
+                : new ReferenceInfo(w.Path, w.Kind, w.Id, null, null)).ToList();
             var vocabulary = shown.VocabularySource is { } source ? $"{shown.VocabularyVersion} ({source})" : shown.VocabularyVersion;
             return new Response(
                 head.Id,
@@ -74,7 +90,8 @@ public static class GetSubgroup
                 shown.Definition,
                 vocabulary,
                 head.UpdatedAt,
-                revisions.Select(r => new RevisionInfo(r.Revision, LibraryRecords.NameOf(names, r.AuthorId), r.SavedAt)).ToList());
+                revisions.Select(r => new RevisionInfo(r.Revision, LibraryRecords.NameOf(names, r.AuthorId), r.SavedAt)).ToList(),
+                references);
         }
     }
 }

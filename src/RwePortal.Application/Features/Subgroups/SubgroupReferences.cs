@@ -28,14 +28,16 @@ public sealed record ResolvedSubgroup(SubgroupDefinition Definition, IReadOnlyLi
 /// Every refusal names the node path. Whatever does not exist or is not visible answers the same, so an id of
 /// another user's private object or another tenant's tells nothing.
 /// </summary>
-public sealed class SubgroupReferences(AppDbContext db, ICurrentUser currentUser)
+public sealed class SubgroupReferences(TenantDbContextFactory contexts, ICurrentUser currentUser)
 {
     private static readonly JsonSerializerOptions ItemJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>Parses and resolves <paramref name="definition"/> for counting or characterizing it.</summary>
     public async Task<Result<ResolvedSubgroup>> ResolveAsync(string definition, CancellationToken cancellationToken)
     {
+        // A context of its own, bound when called: the caller may be a request or a job bound to its user and tenant.
         var user = await currentUser.GetAsync(cancellationToken);
+        await using var db = await contexts.CreateAsync(cancellationToken);
         return await ResolveAsync(db, user, definition, saving: null, cancellationToken);
     }
 
@@ -68,6 +70,48 @@ public sealed class SubgroupReferences(AppDbContext db, ICurrentUser currentUser
         }
 
         return definition;
+    }
+
+    /// <summary>
+    /// The library references written in a definition (not followed into the subgroups they name), with their node
+    /// paths: what a read-only view lists beside the criteria. A definition that does not parse has none.
+    /// </summary>
+    internal static IReadOnlyList<(string Kind, Guid Id, string Path)> Written(string definition)
+    {
+        var parsed = SubgroupDefinitionParser.Parse(definition, allowReferences: true);
+        var found = new List<(string, Guid, string)>();
+        void Visit(CriterionNode? node)
+        {
+            switch (node)
+            {
+                case AllNode all:
+                    all.Nodes.ToList().ForEach(Visit);
+                    break;
+                case AnyNode any:
+                    any.Nodes.ToList().ForEach(Visit);
+                    break;
+                case NotNode not:
+                    Visit(not.Node);
+                    break;
+                case SubgroupCriterion s:
+                    found.Add(("subgroup", s.Id, s.Path));
+                    break;
+                case EventCriterion { ConceptSets: { } sets }:
+                    found.AddRange(sets.Select(c => ("conceptSet", c.Id, c.Path)));
+                    break;
+                case AdherenceCriterion { ConceptSets: { } sets }:
+                    found.AddRange(sets.Select(c => ("conceptSet", c.Id, c.Path)));
+                    break;
+            }
+        }
+
+        if (parsed.Definition is { } d)
+        {
+            Visit(d.Index);
+            d.Criteria.ToList().ForEach(Visit);
+        }
+
+        return found;
     }
 
     /// <summary>The saved concept set's items as JSON (one format for every revision).</summary>

@@ -58,6 +58,7 @@ public sealed class ConceptSetTests(AppFixture fixture) : IAsyncLifetime
         Assert.Equal([("conceptSet", set.Id, 1)], before.Library!.Select(u => (u.Kind, u.Id, u.Revision)));
         Assert.Equal([("conceptSet", set.Id, 2)], after.Library!.Select(u => (u.Kind, u.Id, u.Revision)));
         Assert.Equal(1, saved.Revision); // the subgroup itself did not change
+        Assert.Equal([new GetSubgroup.ReferenceInfo("criteria[0].concepts[0]", "conceptSet", set.Id, "Outcome codes", 2)], saved.References!);
     }
 
     [Fact]

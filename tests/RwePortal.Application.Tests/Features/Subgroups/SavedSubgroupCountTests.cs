@@ -1,4 +1,5 @@
 using RwePortal.Application.Common;
+using RwePortal.Application.Features.ConceptSets;
 using RwePortal.Application.Features.Subgroups;
 using RwePortal.Application.Privacy;
 using RwePortal.Application.Tests.Infrastructure;
@@ -57,6 +58,28 @@ public sealed class SavedSubgroupCountTests(AppFixture fixture, ITestOutputHelpe
         Assert.Contains($"\"id\": \"{throats}\", \"kind\": \"subgroup\", \"revision\": 1", union.Library, StringComparison.Ordinal);
         Assert.Equal(["all persons, consented", "criteria[0]: any of 2"], union.Shown.Attrition.Select(s => s.Label));
         Assert.Equal(["all persons, consented", "member of 'Bleeders'", "criteria[1]: not"], exclusion.Shown.Attrition.Select(s => s.Label));
+    }
+
+    [Fact]
+    public async Task Characterization_and_comparison_resolve_saved_subgroups_and_concept_sets_as_counts_do()
+    {
+        await fixture.SignInAsAsync(LibrarySource.AcmeAnalyst);
+        var bleeders = await SaveAsync("Bleeders", LibrarySource.BleedingPersons);
+        var set = (await fixture.SendAsync(new SaveConceptSet.Command(
+            null, "Sore throat", null, [new ConceptSetItem(28060, true, false)], SubgroupVisibility.Private, _source))).Unwrap();
+        var throatsBySet = $$"""{"version": 1, "criteria": [{"kind": "condition", "concepts": [{"conceptSet": "{{set.Id}}"}]}]}""";
+
+        var count = (await fixture.SendAsync(new CountSubgroup.Query(_source, LibrarySource.BleedingPersons))).Unwrap();
+        var table = (await fixture.SendAsync(new CharacterizeSubgroup.Query(_source, LibrarySource.MemberOf(bleeders)))).Unwrap();
+        var compared = (await fixture.SendAsync(new CompareSubgroups.Query(_source, LibrarySource.MemberOf(bleeders), throatsBySet))).Unwrap();
+        var throats = (await fixture.SendAsync(new CharacterizeSubgroup.Query(_source, LibrarySource.SoreThroats))).Unwrap();
+        var unknown = await fixture.SendAsync(new CompareSubgroups.Query(_source, LibrarySource.BleedingPersons, LibrarySource.MemberOf(Guid.NewGuid())));
+
+        Assert.Equal(count.Count, table.Persons);
+        Assert.Equal(table.Persons, compared.A.Persons);
+        Assert.Equal(throats.Persons, compared.B.Persons);
+        Assert.Equal("Validation.Failed", unknown.Error!.Code);
+        Assert.StartsWith("B: criteria[0]: the saved subgroup", unknown.Error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -69,6 +69,28 @@ public sealed class SavedSubgroupTests(AppFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_a_source_named_a_tenant_with_one_granted_source_records_that_sources_vocabulary()
+    {
+        var slug = $"one-{Guid.NewGuid():N}"[..12];
+        await using (var db = await fixture.CreateDbContextAsync())
+        {
+            db.Tenants.Add(new RwePortal.Application.Tenancy.Tenant { Name = $"One source {slug}", Slug = slug });
+            await db.SaveChangesAsync();
+        }
+
+        var tenant = await fixture.TenantIdAsync(slug);
+        var source = await LibrarySource.CreateAsync(fixture, tenant, "v5.0 ONLY-ONE");
+        var email = AppFixture.UniqueEmail("lone", "one.test");
+        await fixture.CreateUserAsync(email, tenant, TenantRole.Analyst);
+        await fixture.SignInAsAsync(email);
+
+        var saved = (await fixture.SendAsync(new SaveSubgroup.Command(null, "No source named", null, LibrarySource.BleedingPersons, SubgroupVisibility.Private))).Unwrap();
+        var shown = (await fixture.SendAsync(new GetSubgroup.Query(saved.Id))).Unwrap();
+
+        Assert.Equal($"v5.0 ONLY-ONE ({source})", shown.VocabularyVersion);
+    }
+
+    [Fact]
     public async Task A_private_subgroup_is_its_owners_alone_and_a_shared_one_is_read_by_the_tenant_but_edited_by_its_owner()
     {
         await fixture.SignInAsAsync(LibrarySource.AcmeAnalyst);
