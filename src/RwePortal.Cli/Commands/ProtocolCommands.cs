@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RwePortal.Application;
@@ -19,7 +20,8 @@ namespace RwePortal.Cli.Commands;
 /// <summary>
 /// Protocol commands: <c>protocol validate FILE</c> (no database: the errors per component with node paths, or the
 /// protocol's content hash) and <c>protocol preview --source S FILE</c> (the outcome-blind cohort preview: attrition
-/// per arm and time zero, 1..10 shown as "&lt;11" unless <c>--exact</c>; as the read-only warehouse role, audited).
+/// per arm and time zero, 1..10 shown as "&lt;11" unless <c>--exact</c>; as the read-only warehouse role, audited) and
+/// <c>protocol sql</c> (the preview's one statement with its parameters, or its plan).
 /// </summary>
 internal static class ProtocolCommands
 {
@@ -31,11 +33,14 @@ internal static class ProtocolCommands
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    private static readonly string[] PreviewComponents = [ProtocolComponents.Strategies, ProtocolComponents.Eligibility, ProtocolComponents.TimeZero];
+
     public static IEnumerable<Command> Create()
     {
         var protocol = new Command("protocol", "Target-trial-emulation protocols (docs/protocols.md): validate a protocol file, or preview its cohort on a source.");
         protocol.Subcommands.Add(Validate());
         protocol.Subcommands.Add(Preview());
+        protocol.Subcommands.Add(Sql());
         yield return protocol;
     }
 
@@ -97,62 +102,132 @@ internal static class ProtocolCommands
         preview.Options.Add(byMonth);
         preview.SetAction(async (parseResult, cancellationToken) =>
         {
-            var path = parseResult.GetValue(file)!;
-            var text = await ReadAsync(path, cancellationToken);
-            if (text is null)
+            var prepared = await PrepareAsync(parseResult.GetValue(file)!, parseResult.GetValue(source)!, cancellationToken);
+            if (prepared is null)
             {
                 return 1;
             }
 
-            // A draft previews once it has its strategies: the preview needs nothing else.
-            var parsed = ProtocolParser.ParseDraft(text);
-            var input = parsed.Protocol is { } p ? ProtocolPreviewInput.From(p) : null;
-            if (!parsed.IsValid || input is null || parsed.Errors.Any(e => e.Component is ProtocolComponents.Strategies or ProtocolComponents.Eligibility or ProtocolComponents.TimeZero))
+            if (!TryGetReader(out var reader))
             {
-                var blocking = parsed.Errors.Where(e => !parsed.IsValid || e.Component is ProtocolComponents.Strategies or ProtocolComponents.Eligibility or ProtocolComponents.TimeZero).ToList();
-                await PrintErrorsAsync(path, blocking, Console.Error);
-                await Console.Error.WriteLineAsync($"{path.Name}: the preview needs valid strategies, eligibility and time zero ({blocking.Count} error(s))");
-                return 1;
-            }
-
-            if (!ConnectionSettings.TryGetOwner(out var owner))
-            {
-                await Console.Error.WriteLineAsync(ConnectionSettings.OwnerMissingMessage);
-                return 1;
-            }
-
-            DataSource? dataSource;
-            await using (var ownerSource = NpgsqlDataSource.Create(owner))
-            {
-                dataSource = await new DataSourceRegistry(ownerSource).FindAsync(parseResult.GetValue(source)!, cancellationToken);
-            }
-
-            if (dataSource is null)
-            {
-                await Console.Error.WriteLineAsync($"data source '{parseResult.GetValue(source)}' does not exist (`rwe source list` shows the registered ones)");
-                return 1;
-            }
-
-            var reader = Environment.GetEnvironmentVariable(SubgroupCommands.ReaderVariable) is { Length: > 0 } r ? r
-                : Environment.GetEnvironmentVariable(SubgroupCommands.ReaderFallbackVariable) ?? "";
-            if (string.IsNullOrWhiteSpace(reader))
-            {
-                await Console.Error.WriteLineAsync(
-                    $"no warehouse connection: set {SubgroupCommands.ReaderVariable} (or {SubgroupCommands.ReaderFallbackVariable}) to the read-only role's connection string, e.g. eval \"$(./rwe db env)\"");
                 return 2;
             }
 
+            var (title, input, dataSource, owner) = prepared.Value;
             var binning = parseResult.GetValue(byMonth) ? TimeZeroBinning.Month : TimeZeroBinning.Year;
             var purposeName = parseResult.GetValue(purpose)!;
             await using var connections = WarehouseConnections.Create(reader);
             var result = await new ProtocolPreviewer(connections).PreviewAsync(input, dataSource, purposeName, binning, cancellationToken);
             var isExact = parseResult.GetValue(exact);
             await RecordQueryAsync(owner, ProtocolPreviewer.Compile(input, dataSource, purposeName, binning), result, isExact, cancellationToken);
-            var title = parsed.Protocol!.General?.Title ?? path.Name;
             await Console.Out.WriteAsync(parseResult.GetValue(json) ? FormatJson(title, result, isExact) : FormatText(title, result, isExact));
             return 0;
         });
         return preview;
+    }
+
+    private static Command Sql()
+    {
+        var sql = new Command("sql", "Print the one parameterized statement `protocol preview` runs for a protocol on a source, its parameters and attrition steps.");
+        var file = FileArgument();
+        var source = new Option<string>("--source") { Description = "The data source (as `rwe source list` names it).", Required = true };
+        var purpose = new Option<string>("--purpose") { Description = "The consent purpose the preview is for.", DefaultValueFactory = _ => SubgroupCounter.DefaultPurpose };
+        var explain = new Option<bool>("--explain") { Description = "Run it under EXPLAIN (ANALYZE, BUFFERS) as the warehouse reader and print the plan instead." };
+        sql.Arguments.Add(file);
+        sql.Options.Add(source);
+        sql.Options.Add(purpose);
+        sql.Options.Add(explain);
+        sql.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var prepared = await PrepareAsync(parseResult.GetValue(file)!, parseResult.GetValue(source)!, cancellationToken);
+            if (prepared is null)
+            {
+                return 1;
+            }
+
+            var compiled = ProtocolPreviewer.Compile(prepared.Value.Input, prepared.Value.Source, parseResult.GetValue(purpose)!);
+            if (!parseResult.GetValue(explain))
+            {
+                await Console.Out.WriteAsync(SubgroupCommands.FormatSql(new CompiledSubgroup(compiled.Sql, compiled.Parameters, compiled.Steps)));
+                return 0;
+            }
+
+            if (!TryGetReader(out var reader))
+            {
+                return 2;
+            }
+
+            var parameters = new DynamicParameters();
+            foreach (var parameter in compiled.Parameters)
+            {
+                parameters.Add(parameter.Name, parameter.Value);
+            }
+
+            await using var connections = WarehouseConnections.Create(reader);
+            await using var connection = await connections.OpenAsync(cancellationToken);
+            var plan = await connection.QueryAsync<string>(new CommandDefinition(
+                "EXPLAIN (ANALYZE, BUFFERS) " + compiled.Sql, parameters, commandTimeout: WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            await Console.Out.WriteLineAsync(string.Join(Environment.NewLine, plan));
+            return 0;
+        });
+        return sql;
+    }
+
+    /// <summary>
+    /// Reads the protocol (a draft previews once its strategies, eligibility and time zero are valid) and finds the
+    /// source as the owner; prints what is wrong and returns null on failure.
+    /// </summary>
+    private static async Task<(string Title, ProtocolPreviewInput Input, DataSource Source, string Owner)?> PrepareAsync(FileInfo path, string sourceName, CancellationToken cancellationToken)
+    {
+        var text = await ReadAsync(path, cancellationToken);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var parsed = ProtocolParser.ParseDraft(text);
+        var input = parsed.Protocol is { } p ? ProtocolPreviewInput.From(p) : null;
+        var blocking = parsed.IsValid ? parsed.Errors.Where(e => PreviewComponents.Contains(e.Component)).ToList() : parsed.Errors.ToList();
+        if (blocking.Count > 0 || input is null)
+        {
+            await PrintErrorsAsync(path, blocking, Console.Error);
+            await Console.Error.WriteLineAsync($"{path.Name}: the preview needs valid strategies, eligibility and time zero ({blocking.Count} error(s))");
+            return null;
+        }
+
+        if (!ConnectionSettings.TryGetOwner(out var owner))
+        {
+            await Console.Error.WriteLineAsync(ConnectionSettings.OwnerMissingMessage);
+            return null;
+        }
+
+        DataSource? dataSource;
+        await using (var ownerSource = NpgsqlDataSource.Create(owner))
+        {
+            dataSource = await new DataSourceRegistry(ownerSource).FindAsync(sourceName, cancellationToken);
+        }
+
+        if (dataSource is null)
+        {
+            await Console.Error.WriteLineAsync($"data source '{sourceName}' does not exist (`rwe source list` shows the registered ones)");
+            return null;
+        }
+
+        return (parsed.Protocol!.General?.Title ?? path.Name, input, dataSource, owner);
+    }
+
+    private static bool TryGetReader(out string reader)
+    {
+        reader = Environment.GetEnvironmentVariable(SubgroupCommands.ReaderVariable) is { Length: > 0 } r ? r
+            : Environment.GetEnvironmentVariable(SubgroupCommands.ReaderFallbackVariable) ?? "";
+        if (!string.IsNullOrWhiteSpace(reader))
+        {
+            return true;
+        }
+
+        Console.Error.WriteLine(
+            $"no warehouse connection: set {SubgroupCommands.ReaderVariable} (or {SubgroupCommands.ReaderFallbackVariable}) to the read-only role's connection string, e.g. eval \"$(./rwe db env)\"");
+        return false;
     }
 
     private static async Task<string?> ReadAsync(FileInfo file, CancellationToken cancellationToken)

@@ -98,6 +98,7 @@ public static class SubgroupDefinitionParser
     /// Reads a list of criteria embedded in another document (a protocol's eligibility or heterogeneity subgroups)
     /// that has passed a schema built on this one's node definition; node paths start at <paramref name="path"/>,
     /// relative windows are relative to that document's index (<paramref name="hasIndex"/>), errors go to <paramref name="errors"/>.
+    /// Library references are refused: such a document travels between tenants and must be self-contained.
     /// </summary>
     internal static List<CriterionNode> ReadCriteria(JsonElement array, string path, bool hasIndex, List<CriteriaError> errors)
     {

@@ -210,7 +210,8 @@ public static partial class ProtocolPreviewCompiler
                 columns.Append(CultureInfo.InvariantCulture, $",\n           {flags[i]} AS f{i + 1}");
             }
 
-            ctes.Add($"\nflags AS (\n    SELECT {columns}\n    FROM population b\n)");
+            // Materialized so that each person's flags are computed once, not again in every count that filters on them.
+            ctes.Add($"\nflags AS MATERIALIZED (\n    SELECT {columns}\n    FROM population b\n)");
             var bin = binning == TimeZeroBinning.Month ? "to_char(index_date, 'YYYY-MM')" : "to_char(index_date, 'YYYY')";
             var select = new StringBuilder(
                 $"""

@@ -123,6 +123,7 @@ public sealed class ProtocolCommandsTests(ProtocolCliFixture fixture) : IClassFi
     [InlineData("protocol validate p.json --draft", false)]
     [InlineData("protocol preview --source s p.json", true)]
     [InlineData("protocol preview --source s p.json --purpose recontact --json --exact --by-month", true)]
+    [InlineData("protocol sql --source s p.json", true)]
     public void Validate_needs_no_database_and_preview_does(string commandLine, bool needs)
     {
         Assert.Equal(needs, DatabaseRequirement.Needs(CliRoot.Create(), commandLine.Split(' ')));
@@ -233,5 +234,19 @@ public sealed class ProtocolCommandsTests(ProtocolCliFixture fixture) : IClassFi
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("strategies.comparator.concepts[0].id: concept 1118084 is in both", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("cohort:", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sql_prints_the_one_statement_with_the_consent_filter_and_no_outcome_concept()
+    {
+        var result = await Rwe("protocol", "sql", "--source", Source, Example("eunomia-celecoxib-vs-diclofenac.json"));
+
+        Assert.True(result.ExitCode == 0, result.All);
+        Assert.Contains("gov.consented_persons(@source, @purpose)", result.Output, StringComparison.Ordinal);
+        Assert.Contains("--   @source = \"cli_proto\"", result.Output, StringComparison.Ordinal);
+        Assert.Contains("{1118084} (integer[])", result.Output, StringComparison.Ordinal);
+        Assert.Contains("\"cdm_cli_proto\".drug_exposure", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("192671", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("condition_occurrence", result.Output, StringComparison.Ordinal);
     }
 }

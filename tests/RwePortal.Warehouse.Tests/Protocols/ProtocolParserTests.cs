@@ -322,4 +322,20 @@ public sealed class ProtocolParserTests
         AssertError(errors, "eligibility", "eligibility.criteria[1].window", "give the window an end");
         AssertError(errors, "eligibility", "eligibility.criteria[2].not.occurrence", "the last occurrence may lie after it");
     }
+
+    [Fact]
+    public void Library_references_are_refused_because_a_protocol_travels_between_tenants()
+    {
+        var id = Guid.NewGuid().ToString();
+        var json = ProtocolExamples.Edit(ProtocolExamples.Synthetic, r =>
+        {
+            r["strategies"]!["treatment"]!["concepts"]!.AsArray().Add(new JsonObject { ["conceptSet"] = id });
+            r["eligibility"]!["criteria"]!.AsArray().Add(new JsonObject { ["kind"] = "subgroup", ["id"] = id });
+        });
+
+        var errors = Errors(json);
+
+        Assert.Contains(errors, e => e.Component == "strategies" && e.Path == "strategies.treatment.concepts[1].conceptSet");
+        Assert.Contains(errors, e => e.Component == "eligibility" && e.Path == "eligibility.criteria[1]");
+    }
 }
