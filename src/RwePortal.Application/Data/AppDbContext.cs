@@ -54,6 +54,19 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
 
     public DbSet<SavedConceptSetRevision> SavedConceptSetRevisions => Set<SavedConceptSetRevision>();
 
+    /// <summary>Target-trial-emulation protocols; their content is in <see cref="ProtocolVersions"/>.</summary>
+    public DbSet<Protocol> Protocols => Set<Protocol>();
+
+    public DbSet<ProtocolVersion> ProtocolVersions => Set<ProtocolVersion>();
+
+    public DbSet<ProtocolRevision> ProtocolRevisions => Set<ProtocolRevision>();
+
+    public DbSet<ProtocolReview> ProtocolReviews => Set<ProtocolReview>();
+
+    public DbSet<ProtocolSignature> ProtocolSignatures => Set<ProtocolSignature>();
+
+    public DbSet<ProtocolAmendment> ProtocolAmendments => Set<ProtocolAmendment>();
+
     /// <summary>Binds a fresh context to a tenant. Once only, before its first query.</summary>
     internal void BindTo(TenantScope scope)
     {
@@ -131,6 +144,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
         });
 
         ConfigureLibrary(builder);
+        ConfigureProtocols(builder);
 
         foreach (var entity in builder.Model.GetEntityTypes()
             .Where(type => typeof(ITenantOwned).IsAssignableFrom(type.ClrType))
@@ -190,6 +204,78 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             revision.HasIndex(r => new { r.ConceptSetId, r.Revision }).IsUnique();
             revision.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
             revision.HasOne<SavedConceptSet>().WithMany().HasForeignKey(r => r.ConceptSetId).OnDelete(DeleteBehavior.NoAction);
+        });
+    }
+
+    /// <summary>Protocols and their governance records; the lock and append-only rules are in db/app/protocols.sql.</summary>
+    private static void ConfigureProtocols(ModelBuilder builder)
+    {
+        builder.Entity<Protocol>(protocol =>
+        {
+            protocol.ToTable("protocols");
+            protocol.Property(p => p.Title).HasMaxLength(300);
+            protocol.Property(p => p.ImportedFrom).HasColumnType("jsonb");
+            protocol.HasIndex(p => p.TenantId);
+            protocol.HasOne<Tenant>().WithMany().HasForeignKey(p => p.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<ProtocolVersion>(version =>
+        {
+            version.ToTable("protocol_versions", table =>
+            {
+                table.HasCheckConstraint("ck_protocol_versions_version", "version >= 1");
+                table.HasCheckConstraint(
+                    "ck_protocol_versions_state", "state IN ('Draft', 'InReview', 'Approved', 'Rejected', 'Superseded')");
+                table.HasCheckConstraint(
+                    "ck_protocol_versions_hash", "content_hash IS NULL OR content_hash ~ '^[0-9a-f]{64}$'");
+            });
+            version.Property(v => v.State).HasConversion<string>().HasMaxLength(16);
+            version.Property(v => v.ContentHash).HasMaxLength(64);
+            version.HasIndex(v => new { v.ProtocolId, v.Version }).IsUnique();
+
+            // One approved (protocol of record) version per protocol at a time.
+            version.HasIndex(v => v.ProtocolId).IsUnique().HasFilter("state = 'Approved'").HasDatabaseName("ux_protocol_versions_one_approved");
+            version.HasOne<Tenant>().WithMany().HasForeignKey(v => v.TenantId).OnDelete(DeleteBehavior.Cascade);
+            version.HasOne<Protocol>().WithMany().HasForeignKey(v => v.ProtocolId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ProtocolRevision>(revision =>
+        {
+            revision.ToTable("protocol_revisions");
+            revision.HasIndex(r => new { r.VersionId, r.Revision }).IsUnique();
+            revision.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
+            revision.HasOne<ProtocolVersion>().WithMany().HasForeignKey(r => r.VersionId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ProtocolReview>(review =>
+        {
+            review.ToTable("protocol_reviews");
+            review.Property(r => r.Decision).HasConversion<string>().HasMaxLength(16);
+            review.Property(r => r.Comment).HasMaxLength(4000);
+            review.Property(r => r.ContentHash).HasMaxLength(64);
+            review.HasIndex(r => r.VersionId);
+            review.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
+            review.HasOne<ProtocolVersion>().WithMany().HasForeignKey(r => r.VersionId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ProtocolSignature>(signature =>
+        {
+            signature.ToTable("protocol_signatures");
+            signature.Property(s => s.PrintedName).HasMaxLength(300);
+            signature.Property(s => s.Meaning).HasMaxLength(200);
+            signature.Property(s => s.ContentHash).HasMaxLength(64);
+            signature.HasIndex(s => s.VersionId);
+            signature.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+            signature.HasOne<ProtocolVersion>().WithMany().HasForeignKey(s => s.VersionId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<ProtocolAmendment>(amendment =>
+        {
+            amendment.ToTable("protocol_amendments");
+            amendment.Property(a => a.Reason).HasMaxLength(4000);
+            amendment.HasIndex(a => new { a.ProtocolId, a.ToVersion }).IsUnique();
+            amendment.HasOne<Tenant>().WithMany().HasForeignKey(a => a.TenantId).OnDelete(DeleteBehavior.Cascade);
+            amendment.HasOne<Protocol>().WithMany().HasForeignKey(a => a.ProtocolId).OnDelete(DeleteBehavior.Restrict);
         });
     }
 

@@ -62,6 +62,7 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
                 """, owner);
             library.Parameters.AddWithValue("tenant", tenant);
             await library.ExecuteNonQueryAsync();
+            await Features.Protocols.ProtocolScenario.SeedRowsAsOwnerAsync(fixture, tenant);
         }
     }
 

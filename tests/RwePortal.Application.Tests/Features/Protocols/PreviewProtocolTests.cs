@@ -149,7 +149,7 @@ public sealed class PreviewProtocolTests(AppFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Another_tenant_finds_no_source_an_ungranted_purpose_is_refused_and_a_tenant_admin_may_not_preview()
+    public async Task Another_tenant_finds_no_source_an_ungranted_purpose_is_refused_and_a_platform_admin_may_not_preview()
     {
         await fixture.SignInAsAsync(DemoSeeder.Email(DemoSeeder.Tenants[1], TenantRole.StudyLead));
         var northwind = await fixture.SendAsync(new PreviewProtocol.Query(_source, Protocol()));
@@ -157,7 +157,8 @@ public sealed class PreviewProtocolTests(AppFixture fixture) : IAsyncLifetime
         await fixture.SignInAsAsync(AcmeStudyLead);
         var recontact = await fixture.SendAsync(new PreviewProtocol.Query(_source, Protocol(), DataPurposes.Recontact));
 
-        await fixture.SignInAsAsync(DemoSeeder.Email(DemoSeeder.Tenants[0], TenantRole.TenantAdmin), secondFactor: true);
+        // Tenant admins read protocols (they review them, decision 0921); the platform Admin holds no tenant role.
+        await fixture.SignInAsAsync(DemoSeeder.PlatformAdminEmail, secondFactor: true);
         var admin = await fixture.SendAsync(new PreviewProtocol.Query(_source, Protocol()));
 
         Assert.Equal("DataSource.NotFound", northwind.Error!.Code);
