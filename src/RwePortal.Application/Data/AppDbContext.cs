@@ -44,6 +44,16 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
     /// <summary>The portal's data-protection key ring (cookies, antiforgery tokens), so a restart keeps everyone signed in.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    /// <summary>Saved subgroups (current state); their revisions are <see cref="SavedSubgroupRevisions"/>.</summary>
+    public DbSet<SavedSubgroup> SavedSubgroups => Set<SavedSubgroup>();
+
+    public DbSet<SavedSubgroupRevision> SavedSubgroupRevisions => Set<SavedSubgroupRevision>();
+
+    /// <summary>Saved concept sets (current state); their revisions are <see cref="SavedConceptSetRevisions"/>.</summary>
+    public DbSet<SavedConceptSet> SavedConceptSets => Set<SavedConceptSet>();
+
+    public DbSet<SavedConceptSetRevision> SavedConceptSetRevisions => Set<SavedConceptSetRevision>();
+
     /// <summary>Binds a fresh context to a tenant. Once only, before its first query.</summary>
     internal void BindTo(TenantScope scope)
     {
@@ -120,12 +130,67 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
             key.Property(k => k.Id).ValueGeneratedNever();
         });
 
+        ConfigureLibrary(builder);
+
         foreach (var entity in builder.Model.GetEntityTypes()
             .Where(type => typeof(ITenantOwned).IsAssignableFrom(type.ClrType))
             .ToList())
         {
             ApplyTenantFilterMethod.MakeGenericMethod(entity.ClrType).Invoke(this, [builder]);
         }
+    }
+
+    /// <summary>The tenant's library: saved subgroups and concept sets, each with append-only revisions.</summary>
+    private static void ConfigureLibrary(ModelBuilder builder)
+    {
+        builder.Entity<SavedSubgroup>(subgroup =>
+        {
+            subgroup.ToTable("saved_subgroups");
+            subgroup.Property(s => s.Name).HasMaxLength(200);
+            subgroup.Property(s => s.Description).HasMaxLength(2000);
+            subgroup.Property(s => s.Visibility).HasConversion<string>().HasMaxLength(16);
+            subgroup.Property(s => s.ReferencedSubgroups).HasColumnType("uuid[]");
+            subgroup.Property(s => s.ReferencedConceptSets).HasColumnType("uuid[]");
+            subgroup.HasIndex(s => new { s.TenantId, s.OwnerId });
+            subgroup.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SavedSubgroupRevision>(revision =>
+        {
+            revision.ToTable("saved_subgroup_revisions");
+            revision.Property(r => r.Name).HasMaxLength(200);
+            revision.Property(r => r.Description).HasMaxLength(2000);
+            revision.Property(r => r.Visibility).HasConversion<string>().HasMaxLength(16);
+            revision.Property(r => r.VocabularySource).HasMaxLength(64);
+            revision.Property(r => r.VocabularyVersion).HasMaxLength(255);
+            revision.HasIndex(r => new { r.SubgroupId, r.Revision }).IsUnique();
+            revision.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
+            revision.HasOne<SavedSubgroup>().WithMany().HasForeignKey(r => r.SubgroupId).OnDelete(DeleteBehavior.NoAction);
+        });
+
+        builder.Entity<SavedConceptSet>(set =>
+        {
+            set.ToTable("saved_concept_sets");
+            set.Property(s => s.Name).HasMaxLength(200);
+            set.Property(s => s.Description).HasMaxLength(2000);
+            set.Property(s => s.Visibility).HasConversion<string>().HasMaxLength(16);
+            set.HasIndex(s => new { s.TenantId, s.OwnerId });
+            set.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SavedConceptSetRevision>(revision =>
+        {
+            revision.ToTable("saved_concept_set_revisions");
+            revision.Property(r => r.Name).HasMaxLength(200);
+            revision.Property(r => r.Description).HasMaxLength(2000);
+            revision.Property(r => r.Visibility).HasConversion<string>().HasMaxLength(16);
+            revision.Property(r => r.Items).HasColumnType("jsonb");
+            revision.Property(r => r.VocabularySource).HasMaxLength(64);
+            revision.Property(r => r.VocabularyVersion).HasMaxLength(255);
+            revision.HasIndex(r => new { r.ConceptSetId, r.Revision }).IsUnique();
+            revision.HasOne<Tenant>().WithMany().HasForeignKey(r => r.TenantId).OnDelete(DeleteBehavior.Cascade);
+            revision.HasOne<SavedConceptSet>().WithMany().HasForeignKey(r => r.ConceptSetId).OnDelete(DeleteBehavior.NoAction);
+        });
     }
 
     private void ApplyTenantFilter<TEntity>(ModelBuilder builder)

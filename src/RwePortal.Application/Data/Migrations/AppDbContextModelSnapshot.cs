@@ -292,6 +292,276 @@ namespace RwePortal.Application.Data.Migrations
                         });
                 });
 
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSet", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_concept_sets");
+
+                    b.HasIndex("TenantId", "OwnerId")
+                        .HasDatabaseName("ix_saved_concept_sets_tenant_id_owner_id");
+
+                    b.ToTable("saved_concept_sets", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSetRevision", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<Guid>("ConceptSetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("concept_set_id");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Items")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("items");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("SavedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("saved_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.Property<string>("VocabularySource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("vocabulary_source");
+
+                    b.Property<string>("VocabularyVersion")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vocabulary_version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_concept_set_revisions");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_saved_concept_set_revisions_tenant_id");
+
+                    b.HasIndex("ConceptSetId", "Revision")
+                        .IsUnique()
+                        .HasDatabaseName("ix_saved_concept_set_revisions_concept_set_id_revision");
+
+                    b.ToTable("saved_concept_set_revisions", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroup", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.PrimitiveCollection<List<Guid>>("ReferencedConceptSets")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("referenced_concept_sets");
+
+                    b.PrimitiveCollection<List<Guid>>("ReferencedSubgroups")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("referenced_subgroups");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_subgroups");
+
+                    b.HasIndex("TenantId", "OwnerId")
+                        .HasDatabaseName("ix_saved_subgroups_tenant_id_owner_id");
+
+                    b.ToTable("saved_subgroups", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroupRevision", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("definition");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("SavedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("saved_at");
+
+                    b.Property<Guid>("SubgroupId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subgroup_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.Property<string>("VocabularySource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("vocabulary_source");
+
+                    b.Property<string>("VocabularyVersion")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vocabulary_version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_subgroup_revisions");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_saved_subgroup_revisions_tenant_id");
+
+                    b.HasIndex("SubgroupId", "Revision")
+                        .IsUnique()
+                        .HasDatabaseName("ix_saved_subgroup_revisions_subgroup_id_revision");
+
+                    b.ToTable("saved_subgroup_revisions", "app");
+                });
+
             modelBuilder.Entity("RwePortal.Application.Privacy.SmallCellNoiseKey", b =>
                 {
                     b.Property<int>("Id")
@@ -489,6 +759,60 @@ namespace RwePortal.Application.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_asp_net_user_tokens_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSet", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_concept_sets_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSetRevision", b =>
+                {
+                    b.HasOne("RwePortal.Application.Data.SavedConceptSet", null)
+                        .WithMany()
+                        .HasForeignKey("ConceptSetId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_concept_set_revisions_saved_concept_sets_concept_set_");
+
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_concept_set_revisions_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroup", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_subgroups_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroupRevision", b =>
+                {
+                    b.HasOne("RwePortal.Application.Data.SavedSubgroup", null)
+                        .WithMany()
+                        .HasForeignKey("SubgroupId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_subgroup_revisions_saved_subgroups_subgroup_id");
+
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_subgroup_revisions_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("RwePortal.Application.Privacy.TenantSettings", b =>
