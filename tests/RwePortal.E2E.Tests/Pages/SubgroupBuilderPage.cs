@@ -87,4 +87,35 @@ public sealed partial class SubgroupBuilderPage(IPage page)
 
     public async Task<IReadOnlyList<string>> StepCountsAsync() =>
         await page.GetByTestId("funnel-step-count").AllInnerTextsAsync();
+
+    /// <summary>Replaces the definition through the JSON view and applies it to the cards.</summary>
+    public async Task ApplyJsonAsync(string json)
+    {
+        await page.Locator(".mud-tab").Filter(new() { HasText = "JSON" }).ClickAsync();
+        var text = page.Locator("textarea[data-testid=json-text], [data-testid=json-text] textarea").First;
+        await text.FillAsync(json);
+        await text.BlurAsync();
+        await page.GetByTestId("json-apply").ClickAsync();
+        await Expect(page.GetByTestId("json-error")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>Names the subgroup, sets its visibility and saves it; waits for its read-only page.</summary>
+    public async Task SaveAsync(string name, string? description = null, bool share = false)
+    {
+        await FillAsync(page.Locator("body"), "builder-name", name);
+        if (description is not null)
+        {
+            var field = page.Locator("textarea[data-testid=builder-description], [data-testid=builder-description] textarea").First;
+            await field.FillAsync(description);
+            await field.BlurAsync();
+        }
+
+        if (share)
+        {
+            await SelectAsync(page.Locator("body"), "builder-visibility", "Shared with");
+        }
+
+        await page.GetByTestId("builder-save").ClickAsync();
+        await Expect(page.GetByTestId("subgroup-title")).ToHaveTextAsync(name);
+    }
 }

@@ -30,6 +30,7 @@ public sealed record CriterionKind(
         new("enrollment", "Continuous enrollment", MudBlazor.Icons.Material.Filled.EventAvailable, "Claims"),
         new("adherence", "Adherence (PDC)", MudBlazor.Icons.Material.Filled.Medication, "Claims", "Drug"),
         new("pro", "Patient-reported score", MudBlazor.Icons.Material.Filled.Assignment, "PRO", null, Events: true, TakesValue: true),
+        new("subgroup", "Saved subgroup", MudBlazor.Icons.Material.Filled.Bookmarks, "Library"),
         new("all", "All of (group)", MudBlazor.Icons.Material.Filled.AccountTree, "Logic"),
         new("any", "Any of (group)", MudBlazor.Icons.Material.Filled.CallSplit, "Logic"),
         new("not", "Not", MudBlazor.Icons.Material.Filled.Block, "Logic"),

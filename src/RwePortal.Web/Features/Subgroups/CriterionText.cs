@@ -56,6 +56,9 @@ public static class CriterionText
                 parts.Add($"Continuously enrolled, gaps of at most {c.AllowedGapDays ?? 0} days");
                 parts.Add(Window(c.Window, "over"));
                 break;
+            case "subgroup":
+                parts.Add($"Member of the saved subgroup {c.SubgroupId}");
+                break;
             case "adherence":
                 parts.Add($"Adherence (PDC) {c.Pdc.Describe()} to {string.Join(", ", c.Concepts.Select(Concept))}");
                 parts.Add(Window(c.Window, "over"));
@@ -85,7 +88,7 @@ public static class CriterionText
         return string.Join(" · ", parts.Where(p => p.Length > 0));
     }
 
-    private static string Concept(ConceptPick c) =>
+    private static string Concept(ConceptPick c) => c.ConceptSet is not null ? $"concept set {c.ConceptSet}" :
         $"{c.Name ?? "concept"} ({c.Id.ToString(CultureInfo.InvariantCulture)}{(c.Descendants ? ", with descendants" : "")}{(c.Exclude ? ", excluded" : "")})";
 
     private static void Add(List<string> fields, string name, List<string> values)

@@ -129,6 +129,9 @@ public sealed class CriterionDraft
 
     public string? ScoreId { get; set; }
 
+    /// <summary>The saved subgroup a <c>subgroup</c> criterion refers to (its id in the library).</summary>
+    public string? SubgroupId { get; set; }
+
     public RangeDraft Percentile { get; } = new();
 
     public string Metric { get; set; } = "steps";
@@ -221,6 +224,9 @@ public sealed class CriterionDraft
                 PutWindow(node, "window", Window);
                 Put(node, "allowedGapDays", AllowedGapDays);
                 break;
+            case "subgroup":
+                node["id"] = SubgroupId ?? "";
+                break;
             case "adherence":
                 node["concepts"] = ConceptsJson();
                 PutWindow(node, "window", Window);
@@ -267,6 +273,11 @@ public sealed class CriterionDraft
 
     private JsonArray ConceptsJson() => new(Concepts.Select(c =>
     {
+        if (c.ConceptSet is not null)
+        {
+            return (JsonNode)new JsonObject { ["conceptSet"] = c.ConceptSet };
+        }
+
         var item = new JsonObject { ["id"] = c.Id };
         if (Kind != "visit")
         {
@@ -353,6 +364,7 @@ public sealed class CriterionDraft
             CountMax = Whole(node["count"]?["max"]),
             Gene = (string?)node["gene"],
             ScoreId = (string?)node["scoreId"],
+            SubgroupId = kind == "subgroup" ? (string?)node["id"] : null,
             Metric = (string?)node["metric"] ?? "steps",
             MinDaysWorn = Whole(node["minDaysWorn"]),
             AllowedGapDays = Whole(node["allowedGapDays"]),
@@ -367,6 +379,7 @@ public sealed class CriterionDraft
         {
             c.Concepts.AddRange((node["concepts"] as JsonArray ?? []).OfType<JsonObject>().Select(item => new ConceptPick(Whole(item["id"]) ?? 0, null)
             {
+                ConceptSet = (string?)item["conceptSet"],
                 Descendants = (bool?)item["descendants"] ?? true,
                 Exclude = (bool?)item["exclude"] ?? false,
             }));
@@ -402,10 +415,16 @@ public sealed class CriterionDraft
         : null;
 }
 
-/// <summary>A concept of a concept set, with the name the concept search found (null when read from JSON).</summary>
+/// <summary>
+/// A concept of a concept set, with the name the concept search found (null when read from JSON); or, with
+/// <see cref="ConceptSet"/>, a saved concept set of the library used in place.
+/// </summary>
 public sealed class ConceptPick(int id, string? name)
 {
     public int Id { get; } = id;
+
+    /// <summary>The id of a saved concept set (<c>{"conceptSet": "…"}</c>) instead of one concept.</summary>
+    public string? ConceptSet { get; init; }
 
     public string? Name { get; set; } = name;
 

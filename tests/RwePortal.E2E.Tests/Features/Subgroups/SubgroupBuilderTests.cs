@@ -15,6 +15,8 @@ namespace RwePortal.E2E.Tests.Features.Subgroups;
 public sealed class SubgroupBuilderTests(PortalFixture portal)
 {
     private static readonly string Analyst = DemoSeeder.Email(DemoSeeder.Tenants[0], TenantRole.Analyst);
+    private static readonly string LowSteps = $"HFE low steps {Guid.NewGuid():N}"[..22];
+    private static readonly string Carriers = $"HFE carriers {Guid.NewGuid():N}"[..21];
 
     private async Task<IPage> SignedInAnalystAsync()
     {
@@ -26,7 +28,7 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
     }
 
     [Fact]
-    public async Task An_analyst_builds_a_condition_variant_and_wearable_subgroup_and_the_funnel_counts_each_step()
+    public async Task An_analyst_builds_a_three_modality_subgroup_watches_the_funnel_saves_it_opens_its_table1_and_compares_it()
     {
         var page = await SignedInAnalystAsync();
         await page.GetByTestId("nav-subgroups").ClickAsync();
@@ -73,6 +75,49 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         Assert.InRange(shown, exact - 3, exact + 3);
         await Expect(builder.Consent).ToContainTextAsync("Removed by consent");
         await Expect(builder.Duration).ToContainTextAsync(" ms");
+
+        // Saved, shared with the tenant: its page lists every criterion.
+        await builder.SaveAsync(LowSteps, "HF patients with an HFE variant under 6,000 steps a day", share: true);
+        await Expect(page.GetByTestId("summary-criterion")).ToHaveCountAsync(3);
+        await Expect(page.GetByTestId("subgroup-meta")).ToContainTextAsync("shared with Acme Pharma");
+        await PortalFixture.ScreenshotAsync(page, "subgroup-saved");
+
+        // Its Table 1 on the synthetic source: age bands, sex, conditions and variant carriers charted, every count protected.
+        var pages = new SubgroupPages(page);
+        await page.GetByTestId("subgroup-open-table1").ClickAsync();
+        await Expect(page.GetByTestId("table1-title")).ToHaveAttributeAsync("data-interactive", "true");
+        await pages.PickSourceAsync("synthetic");
+        await Expect(pages.Table1Persons).Not.ToBeEmptyAsync(new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=table1-section][data-key=variants]")).ToContainTextAsync("HFE");
+        await Expect(page.GetByTestId("chart-age_band")).ToBeVisibleAsync();
+        var counts = await page.GetByTestId("table1-count").AllInnerTextsAsync();
+        Assert.All(counts, c => Assert.Matches(@"^(|0|<\d+|—|~?[\d,]+)$", c.Trim()));
+        Assert.DoesNotContain(counts, c => c.Trim() is { Length: > 0 } t && !t.StartsWith('<') && !t.StartsWith('~') && t != "0" && t != "—" && long.TryParse(t.Replace(",", "", StringComparison.Ordinal), out var n) && n < 11);
+        await PortalFixture.ScreenshotAsync(page, "subgroup-table1");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("table1-export").ClickAsync());
+        Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+
+        // A second subgroup (the same without the wearable criterion), written in the JSON view, then the comparison.
+        await builder.OpenNewAsync("synthetic");
+        await builder.ApplyJsonAsync("""
+            {"version": 1, "criteria": [
+              {"kind": "condition", "concepts": [{"id": 316139, "descendants": true}]},
+              {"kind": "variant", "gene": "HFE"}]}
+            """);
+        await builder.WaitForCountAsync(3);
+        await builder.SaveAsync(Carriers);
+        await pages.OpenListAsync();
+        await pages.Row(LowSteps).GetByTestId("subgroup-select").ClickAsync();
+        await pages.Row(Carriers).GetByTestId("subgroup-select").ClickAsync();
+        await page.GetByTestId("subgroups-compare").ClickAsync();
+        await Expect(page.GetByTestId("compare-title")).ToHaveAttributeAsync("data-interactive", "true");
+        await pages.PickSourceAsync("synthetic");
+        await Expect(pages.CompareRows.First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("compare-name-a")).ToHaveTextAsync(LowSteps);
+        await Expect(page.GetByTestId("compare-smd-chart")).ToBeVisibleAsync();
+        // Low walkers differ from all carriers in their wearable steps: at least one row is marked |SMD| > 0.1.
+        await Expect(pages.ImbalancedRows.First).ToBeVisibleAsync();
+        await PortalFixture.ScreenshotAsync(page, "subgroup-compare");
         await page.Context.CloseAsync();
     }
 }

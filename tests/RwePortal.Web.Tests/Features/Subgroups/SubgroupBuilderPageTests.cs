@@ -33,7 +33,8 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
                 new List<ListGrantedDataSources.Item> { new(Guid.NewGuid(), "synthetic", "Synthetic", ["research", "genomic_research"]) })
             .Answer<ListSourceGenes.Query, Result<ListSourceGenes.Response>>(q => new ListSourceGenes.Response(q.Source, q.Purpose,
                 [new ListSourceGenes.Gene("TTR", Shown(26), [new ListSourceGenes.Variant("c.424G>A", "p.Val142Ile", "rs76992529", "pathogenic", ["heterozygous"], Shown(26))])],
-                []));
+                []))
+            .Answer<ListSubgroups.Query, Result<IReadOnlyList<ListSubgroups.Item>>>(_ => new List<ListSubgroups.Item>());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
