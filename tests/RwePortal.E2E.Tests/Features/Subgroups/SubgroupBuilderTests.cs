@@ -55,6 +55,7 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         await builder.WaitForCountAsync(4);
         await Expect(page.GetByTestId("funnel-step-label").Last).ToHaveTextAsync("criteria[2]: wearable");
         await PortalFixture.ScreenshotAsync(page, "subgroup-builder-three-modalities");
+        await Expect(page.Locator("[data-testid=funnel] .point").First).ToBeVisibleAsync();
 
         // The truth by hand, as the owner: consenting persons with heart failure (or a descendant), an HFE variant, and a
         // mean under 6,000 steps over at least 10 worn days (devices of one day averaged) in 2020–2025.
@@ -114,10 +115,12 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         await pages.PickSourceAsync("synthetic");
         await Expect(pages.CompareRows.First).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("compare-name-a")).ToHaveTextAsync(LowSteps);
-        await Expect(page.GetByTestId("compare-smd-chart")).ToBeVisibleAsync();
+        // The Love plot is drawn (Plotly puts one point per bar), by the portal's own Plotly script.
+        await Expect(page.Locator("[data-testid=compare-smd-chart] .point").First).ToBeVisibleAsync();
         // Low walkers differ from all carriers in their wearable steps: at least one row is marked |SMD| > 0.1.
         await Expect(pages.ImbalancedRows.First).ToBeVisibleAsync();
         await PortalFixture.ScreenshotAsync(page, "subgroup-compare");
+        await page.GetByTestId("compare-smd-chart").ScreenshotAsync(new() { Path = Path.Combine(PortalFixture.ScreenshotFolder, "subgroup-compare-smd.png") });
         await page.Context.CloseAsync();
     }
 }
