@@ -97,6 +97,15 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         await PortalFixture.ScreenshotAsync(page, "subgroup-table1");
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("table1-export").ClickAsync());
         Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+        var exportUrl = await page.GetByTestId("table1-export").GetAttributeAsync("href");
+
+        // The same export asked for by another tenant's analyst: the subgroup does not exist for them.
+        var other = await portal.NewPageAsync();
+        await new LoginPage(other).OpenAsync();
+        await new LoginPage(other).SignInAsync(DemoSeeder.Email(DemoSeeder.Tenants[1], TenantRole.Analyst), DemoSeeder.Password);
+        var refused = await other.Context.APIRequest.GetAsync("/" + exportUrl!.TrimStart('/'), new() { MaxRedirects = 0 });
+        Assert.Equal(404, refused.Status);
+        await other.Context.CloseAsync();
 
         // A second subgroup (the same without the wearable criterion), written in the JSON view, then the comparison.
         await builder.OpenNewAsync("synthetic");
