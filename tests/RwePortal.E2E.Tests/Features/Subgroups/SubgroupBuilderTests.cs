@@ -1,8 +1,12 @@
 using Microsoft.Playwright;
+using Npgsql;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 using RwePortal.E2E.Tests.Infrastructure;
 using RwePortal.E2E.Tests.Pages;
+using RwePortal.Warehouse;
+using RwePortal.Warehouse.Cohorts;
+using RwePortal.Warehouse.Sources;
 using static Microsoft.Playwright.Assertions;
 
 namespace RwePortal.E2E.Tests.Features.Subgroups;
@@ -130,6 +134,61 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         await Expect(pages.ImbalancedRows.First).ToBeVisibleAsync();
         await PortalFixture.ScreenshotAsync(page, "subgroup-compare");
         await page.GetByTestId("compare-smd-chart").ScreenshotAsync(new() { Path = Path.Combine(PortalFixture.ScreenshotFolder, "subgroup-compare-smd.png") });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_done_when_question_built_in_cards_counts_what_the_command_lines_counter_counts_for_the_example()
+    {
+        var page = await SignedInAnalystAsync();
+        var builder = new SubgroupBuilderPage(page);
+        await builder.OpenNewAsync("synthetic");
+        await builder.WaitForCountAsync(1);
+
+        // Index: the first heart-failure diagnosis recorded during an inpatient visit.
+        await SubgroupBuilderPage.Input(page.Locator("body"), "index-toggle").CheckAsync(new() { Force = true });
+        await Expect(builder.Card("index")).ToBeVisibleAsync();
+        var index = builder.Card("index");
+        await builder.PickConceptAsync(index, "heart failure", 316139);
+        await builder.SelectAsync(index, "event-visit-types", "Inpatient visit");
+        await builder.AddCriterionAsync("variant");
+        var variant = builder.Card("criteria[0]");
+        await builder.SelectAsync(variant, "variant-gene", "TTR");
+        await builder.SelectAsync(variant, "variant-significance", "pathogenic", "likely pathogenic");
+        await builder.AddCriterionAsync("wearable");
+        await SubgroupBuilderPage.FillAsync(builder.Card("criteria[1]"), "wearable-min-days", "10");
+        await builder.AddCriterionAsync("enrollment");
+        await builder.WaitForCountAsync(4);
+        await Expect(page.GetByTestId("funnel-step-label").Last).ToHaveTextAsync("criteria[2]: enrollment");
+        await PortalFixture.ScreenshotAsync(page, "subgroup-builder-hf-admission");
+
+        // The truth: the example file of this question counted by the command line's counter, exact, as the reader.
+        var example = SubgroupDefinitionParser.Parse(await File.ReadAllTextAsync(
+            Path.Combine(PortalFixture.RepositoryRoot, "docs", "examples", "subgroups", "synthetic-ttr-hf-admission.json")));
+        await using var warehouse = WarehouseConnections.Create(portal.Database.ReaderConnectionString);
+        await using var owner = NpgsqlDataSource.Create(portal.Database.OwnerConnectionString);
+        var source = (await new DataSourceRegistry(owner).FindAsync("synthetic", CancellationToken.None))!;
+        var truth = await new SubgroupCounter(warehouse).CountAsync(example.Definition!, source, "research", CancellationToken.None);
+        var shown = await builder.StepCountsAsync();
+        Assert.Equal(truth.Attrition.Count, shown.Count);
+        for (var i = 0; i < shown.Count; i++)
+        {
+            var exact = truth.Attrition[i].Remaining;
+            var display = shown[i].Trim();
+            if (exact == 0)
+            {
+                Assert.Equal("0", display);
+            }
+            else if (exact < 11)
+            {
+                Assert.Equal("<11", display);
+            }
+            else
+            {
+                Assert.InRange(long.Parse(display.TrimStart('~').Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture), exact - 3, exact + 3);
+            }
+        }
+
         await page.Context.CloseAsync();
     }
 }
