@@ -162,4 +162,19 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
         var genes = _mediator.SentOf<ListSourceGenes.Query>().Single();
         Assert.Equal(("synthetic", "research"), (genes.Source, genes.Purpose));
     }
+
+    [Fact]
+    public void Renaming_the_subgroup_counts_nothing_new_but_a_criterion_does()
+    {
+        _mediator.Answer<CountSubgroup.Query, Result<CountSubgroup.Response>>(_ => Counted(("all persons, consented", 2813)));
+        var page = RenderBuilder();
+        page.WaitForAssertion(() => Assert.Single(_mediator.SentOf<CountSubgroup.Query>()));
+
+        page.Find("input[data-testid=builder-name], [data-testid=builder-name] input").Input("Low walkers");
+        page.WaitForAssertion(() => Assert.Equal("Low walkers", page.Find("[data-testid=builder-title]").TextContent.Trim()));
+        AddCriterion(page, "enrollment");
+
+        page.WaitForAssertion(() => Assert.Equal(2, _mediator.SentOf<CountSubgroup.Query>().Count()));
+        Assert.DoesNotContain("Low walkers", _mediator.SentOf<CountSubgroup.Query>().Last().Definition, StringComparison.Ordinal);
+    }
 }
