@@ -43,11 +43,17 @@ public sealed partial class SubgroupBuilderPage(IPage page)
     }
 
     /// <summary>Types into a card's concept search and picks the concept with this id from the type-ahead.</summary>
-    public async Task PickConceptAsync(ILocator card, string text, int conceptId)
+    public async Task PickConceptAsync(ILocator card, string text, int conceptId, Func<Task>? whileOpen = null)
     {
         var search = Input(card, "concepts-search");
         await search.ClickAsync();
         await search.PressSequentiallyAsync(text, new() { Delay = 30 });
+        await Expect(page.Locator($".mud-popover-open [data-testid=concept-option][data-concept-id='{conceptId}']")).ToBeVisibleAsync();
+        if (whileOpen is not null)
+        {
+            await whileOpen();
+        }
+
         var option = page.Locator($".mud-popover-open [data-testid=concept-option][data-concept-id='{conceptId}']");
         await option.ClickAsync();
         await Expect(card.Locator($"[data-testid=concept-chip][data-concept-id='{conceptId}']")).ToBeVisibleAsync();

@@ -42,7 +42,14 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         await builder.WaitForCountAsync(1);
 
         await builder.AddCriterionAsync("condition");
-        await builder.PickConceptAsync(builder.Card("criteria[0]"), "heart failure", 316139);
+        await builder.PickConceptAsync(builder.Card("criteria[0]"), "heart failure", 316139, async () =>
+        {
+            // The type-ahead shows each concept's domain, whether it is standard, and its place in the shipped hierarchy.
+            await Expect(page.Locator(".mud-popover-open [data-testid=concept-option][data-concept-id='316139'] [data-testid=concept-standard]")).ToHaveTextAsync("standard");
+            await Expect(page.Locator(".mud-popover-open [data-testid=concept-option][data-concept-id='316139'] [data-testid=concept-path]"))
+                .ToHaveTextAsync("Disorder of cardiovascular system › Heart disease › Heart failure");
+            await PortalFixture.ScreenshotAsync(page, "subgroup-concept-search");
+        });
         await builder.WaitForCountAsync(2);
 
         await builder.AddCriterionAsync("variant");

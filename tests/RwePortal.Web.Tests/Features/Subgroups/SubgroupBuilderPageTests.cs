@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Bunit;
 using MediatR;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using MudBlazor.Services;
@@ -28,6 +29,7 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<IMediator>(_mediator);
+        SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         _mediator
             .Answer<ListGrantedDataSources.Query, Result<IReadOnlyList<ListGrantedDataSources.Item>>>(_ =>
                 new List<ListGrantedDataSources.Item> { new(Guid.NewGuid(), "synthetic", "Synthetic", ["research", "genomic_research"]) })
@@ -176,5 +178,18 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Equal(2, _mediator.SentOf<CountSubgroup.Query>().Count()));
         Assert.DoesNotContain("Low walkers", _mediator.SentOf<CountSubgroup.Query>().Last().Definition, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_prerendered_page_asks_the_warehouse_nothing()
+    {
+        SetRendererInfo(new RendererInfo("Static", isInteractive: false));
+        _mediator.Answer<CountSubgroup.Query, Result<CountSubgroup.Response>>(_ => Counted(("all persons, consented", 2813)));
+
+        var page = RenderBuilder();
+
+        page.WaitForElement("[data-testid=builder-source]");
+        Assert.Empty(_mediator.SentOf<CountSubgroup.Query>());
+        Assert.Empty(_mediator.SentOf<ListSourceGenes.Query>());
     }
 }
