@@ -85,15 +85,37 @@ public static class CountSubgroup
 
             // The compiled statement and its parameters are the query's canonical form: a reworded name or a reordered
             // JSON document that compiles the same is the same query and shows the same numbers.
-            var canonical = compiled.Sql + "\n" + JsonSerializer.Serialize(compiled.Parameters.Select(p => new[] { p.Name, JsonSerializer.Serialize(p.Value) }));
             var policy = await SmallCellPolicies.ForAsync(db, cancellationToken);
-            ProtectedCount Protect(long exact, string measure) => policy.Count(exact, QuerySeed.Of(canonical, source.Name, request.Purpose, measure));
+            ProtectedCount Protect(long exact, CompiledSubgroup query, string measure) =>
+                policy.Count(exact, QuerySeed.Of(Canonical(query), source.Name, request.Purpose, measure));
+
+            // Each attrition step is seeded by the definition cut after it, so a step shows what counting that shorter
+            // definition shows: the same people behind many longer queries never get fresh noise to average, and the
+            // last step is the count itself. Then an earlier step shown below a later one is raised to it, so the funnel
+            // never grows (post-processing of shown numbers; the count keeps its own, as Table 1 shows it).
+            var steps = new ProtectedCount[result.Attrition.Count];
+            for (var i = 0; i < steps.Length; i++)
+            {
+                var prefix = i == definition.Criteria.Count
+                    ? compiled
+                    : SubgroupCounter.Compile(definition with { Criteria = definition.Criteria.Take(i).ToList() }, source, request.Purpose);
+                steps[i] = Protect(result.Attrition[i].Remaining, prefix, "count");
+            }
+
+            for (var i = steps.Length - 2; i >= 0; i--)
+            {
+                if (steps[i].Value is { } earlier && steps[i + 1].Value is { } later && earlier < later)
+                {
+                    steps[i] = steps[i + 1];
+                }
+            }
+
             var response = new Response(
                 source.Name,
                 request.Purpose,
-                Protect(result.Count, "count"),
-                Protect(result.RemovedByConsent, "removed-by-consent"),
-                result.Attrition.Select((step, i) => new Step(step.Step, Protect(step.Remaining, $"step-{i}"))).ToList(),
+                steps[^1],
+                Protect(result.RemovedByConsent, compiled, "removed-by-consent"),
+                result.Attrition.Select((step, i) => new Step(step.Step, steps[i])).ToList(),
                 Math.Round(result.Duration.TotalMilliseconds, 1),
                 resolved.Value.Used);
 
@@ -111,5 +133,8 @@ public static class CountSubgroup
                 cancellationToken);
             return response;
         }
+
+        private static string Canonical(CompiledSubgroup query) =>
+            query.Sql + "\n" + JsonSerializer.Serialize(query.Parameters.Select(p => new[] { p.Name, JsonSerializer.Serialize(p.Value) }));
     }
 }

@@ -61,6 +61,30 @@ public sealed class CountSubgroupTests(AppFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_attrition_step_shows_what_its_shorter_definition_shows_so_longer_queries_bring_no_fresh_noise()
+    {
+        await fixture.SignInAsAsync(AcmeAnalyst);
+        const string Everyone = """{"version": 1, "criteria": []}""";
+        const string BleedingMenOrWomen = """{"version": 1, "criteria": [{"kind": "condition", "label": "GI bleed", "concepts": [{"id": 192671}]}, {"kind": "sex", "concepts": [8507, 8532]}]}""";
+
+        var everyone = (await fixture.SendAsync(new CountSubgroup.Query(_source, Everyone))).Unwrap();
+        var bleeds = (await fixture.SendAsync(new CountSubgroup.Query(_source, Bleeds))).Unwrap();
+        var longer = (await fixture.SendAsync(new CountSubgroup.Query(_source, BleedingMenOrWomen))).Unwrap();
+
+        // The consented population and the bleeders are shown the same whichever longer query they are steps of, and the
+        // last step is the count itself (not a second, independently noised look at the same people).
+        Assert.Equal(everyone.Count, bleeds.Attrition[0].Remaining);
+        Assert.Equal(everyone.Count, longer.Attrition[0].Remaining);
+        // (raised to the next step where noise would have put it below: everyone who bleeds has a sex, 19 and 19)
+        Assert.Equal(Math.Max(bleeds.Count.Value!.Value, longer.Count.Value!.Value), longer.Attrition[1].Remaining.Value);
+        Assert.Equal(bleeds.Count, bleeds.Attrition[^1].Remaining);
+        Assert.Equal(longer.Count, longer.Attrition[^1].Remaining);
+        Assert.True(
+            longer.Attrition.Zip(longer.Attrition.Skip(1)).All(p => p.First.Remaining.Value >= p.Second.Remaining.Value),
+            "the funnel never grows");
+    }
+
+    [Fact]
     public async Task Counts_from_1_to_10_never_reach_the_caller_removed_by_consent_included()
     {
         await fixture.SignInAsAsync(AcmeAnalyst);
