@@ -1,0 +1,47 @@
+using Npgsql;
+using RwePortal.Warehouse.Schema;
+
+namespace RwePortal.Warehouse.Cohorts;
+
+/// <summary>
+/// The subgroup pre-aggregations of a source (db/extensions/aggregates.sql, decision 0741) and the source's consent
+/// bitmaps (db/gov/consent_registry.sql, decision 0740): rebuilt by whatever writes a source's tables, as the owner.
+/// </summary>
+public static class SubgroupAggregates
+{
+    /// <summary>Rebuilds the event summary of <paramref name="schemaName"/> and marks it fresh, then updates its statistics.</summary>
+    public static async Task RebuildAsync(NpgsqlConnection connection, string schemaName, CancellationToken cancellationToken)
+    {
+        var sql = SqlResources.ReadForSchema(SqlResources.AggregatesRebuild, schemaName);
+        // One transaction: the summary and its freshness commit together.
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            await using (var rebuild = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 })
+            {
+                await rebuild.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event", connection) { CommandTimeout = 0 };
+        await vacuum.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Rebuilds the consent bitmaps of every purpose of <paramref name="source"/>, judged today.</summary>
+    public static async Task RefreshConsentAsync(NpgsqlConnection connection, string source, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT gov.refresh_consent_bitmaps(@source, false)", connection) { CommandTimeout = 0 };
+        command.Parameters.AddWithValue("source", source);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Drops the consent bitmaps of <paramref name="source"/> (a load is about to replace its consent rows).</summary>
+    public static async Task ForgetConsentAsync(NpgsqlConnection connection, string source, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "DELETE FROM gov.consent_bitmap_state WHERE source = @source; DELETE FROM gov.consent_bitmap WHERE source = @source", connection) { CommandTimeout = 0 };
+        command.Parameters.AddWithValue("source", source);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
