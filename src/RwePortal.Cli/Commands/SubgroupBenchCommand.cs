@@ -219,7 +219,7 @@ internal static class SubgroupBenchCommand
         return text.ToString();
     }
 
-    private static string ReadBuiltIn(string name)
+    internal static string ReadBuiltIn(string name)
     {
         var assembly = Assembly.GetExecutingAssembly();
         using var stream = assembly.GetManifestResourceStream("RwePortal.Cli.Bench." + name)
