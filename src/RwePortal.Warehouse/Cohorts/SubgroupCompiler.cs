@@ -275,8 +275,6 @@ public static class SubgroupCompiler
             EventCriterion e => EventSet(e, name, alias),
             VariantCriterion v => VariantSet(v, name, alias),
             GenomicScoreCriterion g => ScoreSet(g, name, alias),
-            WearableCriterion w => WearableSet(w, name, alias),
-            EnrollmentCriterion e => EnrollmentSet(e, name, alias),
             NotNode { Node: var child } when SetForm(child, name, alias) is { } inner => inner with { Flag = $"NOT coalesce({inner.Flag}, false)" },
             _ => null,
         };
@@ -394,69 +392,6 @@ public static class SubgroupCompiler
                 """;
             return new PersonSet(cte, flag.ToString());
         }
-
-        /// <summary>A wearable mean over a calendar window (no baseline): WearableExpression grouped by person over the window's rows.</summary>
-        private PersonSet? WearableSet(WearableCriterion w, string name, string alias)
-        {
-            if (w.Window.IsRelative || w.Baseline is not null || w.Mean is not { } mean)
-            {
-                return null;
-            }
-
-            var column = MetricColumn(w.Metric);
-            var cte = $"""
-
-                {name} AS MATERIALIZED (
-                    SELECT d.person_id
-                    FROM (SELECT wd.person_id, wd.measurement_date, avg(wd.{column}) AS v
-                          FROM {schema}.wearable_daily wd
-                          WHERE wd.wear_minutes > 0 AND wd.{column} IS NOT NULL{WindowCondition(w.Window, "wd.measurement_date")}
-                          GROUP BY wd.person_id, wd.measurement_date) d
-                    GROUP BY d.person_id
-                    HAVING count(*) >= {Parameter(w.MinDaysWorn)}{Range("avg(d.v)", mean)}
-                )
-                """;
-            return new PersonSet(cte, $"{alias}.person_id IS NOT NULL");
-        }
-
-        /// <summary>Enrollment over a calendar window: EnrollmentExpression with its windows partitioned by person.</summary>
-        private PersonSet? EnrollmentSet(EnrollmentCriterion e, string name, string alias)
-        {
-            if (e.Window.IsRelative)
-            {
-                return null;
-            }
-
-            var (start, end) = Bounds(e.Window);
-            var gap = Parameter(e.AllowedGapDays);
-            var cte = $"""
-
-                {name} AS MATERIALIZED (
-                    SELECT x.person_id
-                    FROM (SELECT pp.person_id, w.we,
-                                 greatest(pp.payer_plan_period_start_date, w.ws)
-                                   - coalesce(max(least(pp.payer_plan_period_end_date, w.we)) OVER earlier, w.ws - 1) - 1 AS gap,
-                                 max(least(pp.payer_plan_period_end_date, w.we)) OVER upto AS run_end
-                          FROM {schema}.payer_plan_period pp
-                          CROSS JOIN (SELECT CAST({start} AS date) AS ws, CAST({end} AS date) AS we) w
-                          WHERE pp.payer_plan_period_start_date <= w.we AND pp.payer_plan_period_end_date >= w.ws
-                          WINDOW upto AS (PARTITION BY pp.person_id ORDER BY pp.payer_plan_period_start_date, pp.payer_plan_period_end_date ROWS UNBOUNDED PRECEDING),
-                                 earlier AS (PARTITION BY pp.person_id ORDER BY pp.payer_plan_period_start_date, pp.payer_plan_period_end_date
-                                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) x
-                    GROUP BY x.person_id
-                    HAVING max(x.gap) <= {gap} AND min(x.we - x.run_end) <= {gap}
-                )
-                """;
-            return new PersonSet(cte, $"{alias}.person_id IS NOT NULL");
-        }
-
-        private static string MetricColumn(WearableMetric metric) => metric switch
-        {
-            WearableMetric.Steps => "steps",
-            WearableMetric.RestingHeartRate => "resting_hr",
-            WearableMetric.Hrv => "hrv_rmssd",
-            _ => "sleep_minutes",
-        };
 
         private PersonSet? ScoreSet(GenomicScoreCriterion g, string name, string alias)
         {
@@ -723,7 +658,13 @@ public static class SubgroupCompiler
 
         private string WearableExpression(WearableCriterion criterion)
         {
-            var column = MetricColumn(criterion.Metric);
+            var column = criterion.Metric switch
+            {
+                WearableMetric.Steps => "steps",
+                WearableMetric.RestingHeartRate => "resting_hr",
+                WearableMetric.Hrv => "hrv_rmssd",
+                _ => "sleep_minutes",
+            };
 
             // Worn days in a window, one value per day (devices of the same day averaged): their number n and mean m.
             string Summary(Window window) =>

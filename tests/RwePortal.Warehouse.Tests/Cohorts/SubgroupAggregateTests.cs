@@ -8,7 +8,7 @@ namespace RwePortal.Warehouse.Tests.Cohorts;
 /// The pre-aggregated path (agg_event, person sets) against the CDM-table path on the same source: every number of a
 /// count (persons, consented, each attrition step, removed by consent) is the same, for definitions chosen to reach
 /// every set form (first / last / any with upper or lower bounds, counts, one-sided values with units, PRO, variant,
-/// genomic score, calendar-window wearable and enrollment, not) and for random combinations of them; a write to a summarised table sends counts back to the
+/// genomic score, not; calendar-window wearable and enrollment, which stay per person) and for random combinations of them; a write to a summarised table sends counts back to the
 /// CDM tables until the loaders rebuild.
 /// </summary>
 [Collection(CohortWarehouseCollection.Name)]
