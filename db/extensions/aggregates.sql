@@ -9,6 +9,9 @@
 -- touching the event tables: the first (last) event of a concept set, "any event" with only an upper (lower) date
 -- bound (first date <= bound; last date >= bound), event counts without window, and one-sided value ranges without
 -- window (min value <= x; max value >= x).
+--
+-- agg_event_words: per domain and concept the persons with any event, as words of 64 person ids (word = person_id >> 6,
+-- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words.
 CREATE TABLE IF NOT EXISTS {{schema}}.agg_event (
     domain smallint NOT NULL,
     concept_id integer NOT NULL,
@@ -19,4 +22,11 @@ CREATE TABLE IF NOT EXISTS {{schema}}.agg_event (
     events bigint NOT NULL,
     min_value numeric NULL,
     max_value numeric NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_event_words (
+    domain smallint NOT NULL,
+    concept_id integer NOT NULL,
+    word bigint NOT NULL,
+    bits bigint NOT NULL
 );

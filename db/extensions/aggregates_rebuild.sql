@@ -5,7 +5,8 @@ LOCK TABLE {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}
     {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence IN SHARE MODE;
 
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
-TRUNCATE {{schema}}.agg_event;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -31,6 +32,12 @@ FROM {{schema}}.visit_occurrence GROUP BY visit_concept_id, person_id;
 -- A concept set's persons in person order, everything a criterion reads in the index (index-only scans).
 CREATE INDEX ix_agg_event_concept_person ON {{schema}}.agg_event (domain, concept_id, person_id)
     INCLUDE (unit_concept_id, first_date, last_date, events, min_value, max_value);
+
+INSERT INTO {{schema}}.agg_event_words
+SELECT domain, concept_id, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)
+FROM {{schema}}.agg_event GROUP BY domain, concept_id, person_id >> 6;
+
+CREATE INDEX ix_agg_event_words_concept ON {{schema}}.agg_event_words (domain, concept_id) INCLUDE (word, bits);
 
 -- Writes to the summarised tables mark the source stale until the next rebuild.
 DO $$

@@ -24,7 +24,7 @@ public static class SubgroupAggregates
             await transaction.CommitAsync(cancellationToken);
         }
 
-        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event", connection) { CommandTimeout = 0 };
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event, {schemaName}.agg_event_words", connection) { CommandTimeout = 0 };
         await vacuum.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -171,7 +171,8 @@ public static class SubgroupCompiler
                 {
                     // A person set from the aggregates, hash-joined once; the flag is a column of the population row.
                     ctes.Add(set.Cte);
-                    joins.Append(CultureInfo.InvariantCulture, $"\n    LEFT JOIN {prefix}_k{number} k{number} ON k{number}.person_id = b.person_id");
+                    var on = set.Words ? $"k{number}.word = b.person_id >> 6" : $"k{number}.person_id = b.person_id";
+                    joins.Append(CultureInfo.InvariantCulture, $"\n    LEFT JOIN {prefix}_k{number} k{number} ON {on}");
                     columns.Append(CultureInfo.InvariantCulture, $", coalesce({set.Flag}, false) AS k{number}");
                     flag = i == 0 ? $"b.k{number}" : $"({previous} AND b.k{number})";
                 }
@@ -264,7 +265,7 @@ public static class SubgroupCompiler
         }
 
         /// <summary>A top-level criterion as a CTE of persons and a flag over the population row and the set's row (NULL when the person is not in the set).</summary>
-        private sealed record PersonSet(string Cte, string Flag);
+        private sealed record PersonSet(string Cte, string Flag, bool Words = false);
 
         /// <summary>
         /// The criterion as a set of persons read once (from agg_event, variant_occurrence or genomic_score) and a flag
@@ -345,8 +346,23 @@ public static class SubgroupCompiler
                 where.Append(CultureInfo.InvariantCulture, $" AND a.unit_concept_id = ANY({Parameter(e.Units.ToArray())})");
             }
 
-            // Existence alone needs no aggregate per person: DISTINCT keeps the hash table at one key per person.
             var existence = e.Value is not null || (e.Occurrence == Occurrence.Any && e.Count == CountRange.AtLeastOne && e.Window is null);
+            if (existence && e.Value is null && e.Units.Count == 0)
+            {
+                // Any event of the set, ever: the OR of the set's person words, one row per 64 persons.
+                var wordCte = $"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT w.word, bit_or(w.bits) AS bits
+                        FROM {schema}.agg_event_words w
+                        WHERE w.domain IN ({DomainCodes(e.Domain)}) AND w.concept_id IN (SELECT concept_id FROM {set})
+                        GROUP BY w.word
+                    )
+                    """;
+                return new PersonSet(wordCte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+            }
+
+            // Existence alone needs no aggregate per person: DISTINCT keeps the hash table at one key per person.
             var select = existence ? "SELECT DISTINCT a.person_id" : "SELECT a.person_id, min(a.first_date) AS f, max(a.last_date) AS l, sum(a.events) AS n";
             var cte = $"""
 
