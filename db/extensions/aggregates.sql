@@ -10,6 +10,9 @@
 -- bound (first date <= bound; last date >= bound), event counts without window, and one-sided value ranges without
 -- window (min value <= x; max value >= x).
 --
+-- agg_wearable_span: per person the first and last day worn (wear minutes > 0); a wearable window is asked only of
+-- the persons whose span overlaps it.
+--
 -- agg_event_words: per domain and concept the persons with any event, as words of 64 person ids (word = person_id >> 6,
 -- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words.
 CREATE TABLE IF NOT EXISTS {{schema}}.agg_event (
@@ -29,4 +32,10 @@ CREATE TABLE IF NOT EXISTS {{schema}}.agg_event_words (
     concept_id integer NOT NULL,
     word bigint NOT NULL,
     bits bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_wearable_span (
+    person_id bigint NOT NULL,
+    first_date date NOT NULL,
+    last_date date NOT NULL
 );

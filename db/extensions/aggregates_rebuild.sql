@@ -2,11 +2,12 @@
 -- transaction; SubgroupAggregates runs it after a load, then VACUUM ANALYZE (index-only scans need the visibility map).
 -- Writers of the summarised tables wait until the summary and its freshness are committed together.
 LOCK TABLE {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
-    {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence IN SHARE MODE;
+    {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence, {{schema}}.wearable_daily IN SHARE MODE;
 
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
-TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -39,12 +40,18 @@ FROM {{schema}}.agg_event GROUP BY domain, concept_id, person_id >> 6;
 
 CREATE INDEX ix_agg_event_words_concept ON {{schema}}.agg_event_words (domain, concept_id) INCLUDE (word, bits);
 
+INSERT INTO {{schema}}.agg_wearable_span
+SELECT person_id, min(measurement_date), max(measurement_date)
+FROM {{schema}}.wearable_daily WHERE wear_minutes > 0 GROUP BY person_id;
+
+CREATE INDEX ix_agg_wearable_span_person ON {{schema}}.agg_wearable_span (person_id) INCLUDE (first_date, last_date);
+
 -- Writes to the summarised tables mark the source stale until the next rebuild.
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence'] LOOP
+    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS agg_stale ON {{schema}}.%I', t);
         EXECUTE format('CREATE TRIGGER agg_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {{schema}}.%I '
                        'FOR EACH STATEMENT EXECUTE FUNCTION gov.mark_aggregates_stale()', t);

@@ -620,6 +620,8 @@ BEGIN
             'min_value numeric NULL, max_value numeric NULL)', v_schema);
         EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_event_words (domain smallint NOT NULL, concept_id integer NOT NULL, '
                        'word bigint NOT NULL, bits bigint NOT NULL)', v_schema);
-        EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words TO rwe_reader', v_schema, v_schema);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_wearable_span (person_id bigint NOT NULL, first_date date NOT NULL, '
+                       'last_date date NOT NULL)', v_schema);
+        EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words, %I.agg_wearable_span TO rwe_reader', v_schema, v_schema, v_schema);
     END LOOP;
 END $$;

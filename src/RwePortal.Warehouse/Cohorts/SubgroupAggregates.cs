@@ -24,8 +24,23 @@ public static class SubgroupAggregates
             await transaction.CommitAsync(cancellationToken);
         }
 
-        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event, {schemaName}.agg_event_words", connection) { CommandTimeout = 0 };
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event, {schemaName}.agg_event_words, {schemaName}.agg_wearable_span", connection) { CommandTimeout = 0 };
         await vacuum.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Rebuilds the aggregates of <paramref name="schemaName"/> if it was ever aggregated (an ingest into a loaded source).</summary>
+    public static async Task RebuildIfAggregatedAsync(NpgsqlConnection connection, string schemaName, CancellationToken cancellationToken)
+    {
+        await using (var find = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM gov.warehouse_aggregates WHERE schema_name = @schema)", connection))
+        {
+            find.Parameters.AddWithValue("schema", schemaName);
+            if (await find.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return;
+            }
+        }
+
+        await RebuildAsync(connection, schemaName, cancellationToken);
     }
 
     /// <summary>Rebuilds the consent bitmaps of every purpose of <paramref name="source"/>, judged today.</summary>

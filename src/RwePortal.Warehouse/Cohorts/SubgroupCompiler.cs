@@ -182,10 +182,22 @@ public static class SubgroupCompiler
                 }
                 else
                 {
+                    // A wearable window is asked only of persons whose worn days span it (the others fail it: no worn
+                    // day in the window gives no mean), found in the source's wearable spans.
+                    var guard = previous;
+                    if (aggregates && node is WearableCriterion wearable)
+                    {
+                        var (start, end) = Bounds(wearable.Window);
+                        joins.Append(CultureInfo.InvariantCulture, $"\n    LEFT JOIN {schema}.agg_wearable_span w{number} ON w{number}.person_id = b.person_id");
+                        columns.Append(CultureInfo.InvariantCulture,
+                            $", coalesce(w{number}.first_date <= {end} AND w{number}.last_date >= {start}, false) AS w{number}");
+                        guard = i == 0 ? $"b.w{number}" : $"({previous} AND b.w{number})";
+                    }
+
                     // OFFSET 0 keeps the planner from pulling the step up into the next one, which would evaluate it
                     // again inside each later step (quadratic in the number of criteria).
                     laterals.Append(CultureInfo.InvariantCulture,
-                        $"\n    CROSS JOIN LATERAL (SELECT {(i == 0 ? Expression(node) : $"CASE WHEN {previous} THEN {Expression(node)} ELSE false END")} AS ok OFFSET 0) s{number}");
+                        $"\n    CROSS JOIN LATERAL (SELECT {(guard == "true" ? Expression(node) : $"CASE WHEN {guard} THEN {Expression(node)} ELSE false END")} AS ok OFFSET 0) s{number}");
                     flag = $"s{number}.ok";
                 }
 
@@ -347,6 +359,7 @@ public static class SubgroupCompiler
             }
 
             var existence = e.Value is not null || (e.Occurrence == Occurrence.Any && e.Count == CountRange.AtLeastOne && e.Window is null);
+            var words = $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)";
             if (existence && e.Value is null && e.Units.Count == 0)
             {
                 // Any event of the set, ever: the OR of the set's person words, one row per 64 persons.
@@ -359,17 +372,31 @@ public static class SubgroupCompiler
                         GROUP BY w.word
                     )
                     """;
-                return new PersonSet(wordCte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+                return new PersonSet(wordCte, words, Words: true);
             }
 
-            // Existence alone needs no aggregate per person: DISTINCT keeps the hash table at one key per person.
-            var select = existence ? "SELECT DISTINCT a.person_id" : "SELECT a.person_id, min(a.first_date) AS f, max(a.last_date) AS l, sum(a.events) AS n";
+            if (existence)
+            {
+                // Existence with a value (and units): the matching summary rows folded into person words.
+                var valueCte = $"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT a.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(a.person_id & 63 AS integer)) AS bits
+                        FROM {schema}.agg_event a
+                        WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
+                        GROUP BY a.person_id >> 6
+                    )
+                    """;
+                return new PersonSet(valueCte, words, Words: true);
+            }
+
             var cte = $"""
 
                 {name} AS MATERIALIZED (
-                    {select}
+                    SELECT a.person_id, min(a.first_date) AS f, max(a.last_date) AS l, sum(a.events) AS n
                     FROM {schema}.agg_event a
-                    WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}{(existence ? "" : "\n    GROUP BY a.person_id")}
+                    WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
+                    GROUP BY a.person_id
                 )
                 """;
             return new PersonSet(cte, flag.ToString());

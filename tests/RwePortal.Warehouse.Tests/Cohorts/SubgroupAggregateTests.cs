@@ -8,7 +8,7 @@ namespace RwePortal.Warehouse.Tests.Cohorts;
 /// The pre-aggregated path (agg_event, person sets) against the CDM-table path on the same source: every number of a
 /// count (persons, consented, each attrition step, removed by consent) is the same, for definitions chosen to reach
 /// every set form (first / last / any with upper or lower bounds, counts, one-sided values with units, PRO, variant,
-/// genomic score, not; calendar-window wearable and enrollment, which stay per person) and for random combinations of them; a write to a summarised table sends counts back to the
+/// genomic score, not; wearable windows asked only within worn spans; enrollment per person) and for random combinations of them; a write to a summarised table sends counts back to the
 /// CDM tables until the loaders rebuild.
 /// </summary>
 [Collection(CohortWarehouseCollection.Name)]
@@ -43,6 +43,8 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         """{"kind": "enrollment", "window": {"from": "2022-01-01", "to": "2022-12-31"}, "allowedGapDays": 30}""",
         """{"kind": "enrollment", "window": {"from": "2021-03-01", "to": "2023-02-28"}}""",
         """{"kind": "wearable", "metric": "steps", "mean": {"lt": 4000}, "minDaysWorn": 30, "window": {"from": "2023-01-01", "to": "2023-12-31"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 5, "window": {"start": -90, "end": -1}}""",
+        """{"kind": "wearable", "metric": "steps", "minDaysWorn": 3, "window": {"start": -30, "end": -1}, "baseline": {"window": {"start": -120, "end": -91}, "changePercent": {"lte": -10}}}""",
         """{"kind": "wearable", "metric": "restingHeartRate", "mean": {"gte": 60, "lte": 80}, "window": {"from": "2022-01-01", "to": "2022-06-30"}}""",
         """{"not": {"kind": "wearable", "metric": "hrv", "mean": {"gt": 30}, "minDaysWorn": 5, "window": {"from": "2023-01-01", "to": "2023-03-31"}}}""",
         """{"any": [{"kind": "variant", "gene": "TTR"}, {"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 40}}]}""",
