@@ -390,16 +390,21 @@ public static class SubgroupCompiler
                 return new PersonSet(valueCte, words, Words: true);
             }
 
+            // Only the aggregates the flag reads: a narrower hash table per person.
+            var flagText = flag.ToString();
+            var aggregates = new List<string> { "a.person_id" };
+            aggregates.AddRange(new[] { ("f", "min(a.first_date) AS f"), ("l", "max(a.last_date) AS l"), ("n", "sum(a.events) AS n") }
+                .Where(x => flagText.Contains($"{alias}.{x.Item1}", StringComparison.Ordinal)).Select(x => x.Item2));
             var cte = $"""
 
                 {name} AS MATERIALIZED (
-                    SELECT a.person_id, min(a.first_date) AS f, max(a.last_date) AS l, sum(a.events) AS n
+                    SELECT {string.Join(", ", aggregates)}
                     FROM {schema}.agg_event a
                     WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
                     GROUP BY a.person_id
                 )
                 """;
-            return new PersonSet(cte, flag.ToString());
+            return new PersonSet(cte, flagText);
         }
 
         private PersonSet? VariantSet(VariantCriterion v, string name, string alias)
