@@ -24,8 +24,14 @@ public sealed record CompiledSubgroup(string Sql, IReadOnlyList<SqlParameter> Pa
 /// </summary>
 public static class SubgroupCompiler
 {
-    /// <summary>The consent filter every emitted statement reads (the source's consent bitmap for the purpose); tests scan for it.</summary>
-    public const string ConsentFilter = "gov.consent_bitmap(@source, @purpose)";
+    /// <summary>
+    /// The consent filter (persons who consent today) every emitted statement contains: the body over the CDM tables
+    /// joins it; tests scan for it. Other compilers join it on person_id the same way.
+    /// </summary>
+    public const string ConsentFilter = "gov.consented_persons(@source, @purpose)";
+
+    /// <summary>The same consent as the source's bitmap (decision 0740), which the body over the pre-aggregations reads; in every statement.</summary>
+    public const string ConsentBitmap = "gov.consent_bitmap(@source, @purpose)";
 
     /// <param name="definition">A definition <see cref="SubgroupDefinitionParser"/> accepted.</param>
     /// <param name="schemaName">The source's schema name from the registry (validated again here).</param>
@@ -95,8 +101,8 @@ public static class SubgroupCompiler
         private readonly List<string> _conceptSets = [];
 
         /// <summary>
-        /// Two bodies over one consent bitmap: <c>f_</c> reads the source's pre-aggregations (agg_event) wherever a
-        /// criterion can be answered from them, <c>s_</c> reads only the CDM tables. Exactly one runs: the other's
+        /// Two bodies: <c>f_</c> reads the consent bitmap and the source's pre-aggregations (agg_event) wherever a
+        /// criterion can be answered from them, <c>s_</c> reads the consent filter and only the CDM tables. Exactly one runs: the other's
         /// branch is cut by a one-time filter on <c>ready</c> (the aggregates are fresh), so its CTEs are never read.
         /// </summary>
         public CompiledSubgroup Emit(SubgroupDefinition definition, bool members)
@@ -109,7 +115,7 @@ public static class SubgroupCompiler
                 $"\nready AS MATERIALIZED (\n    SELECT EXISTS (SELECT 1 FROM gov.warehouse_aggregates a WHERE a.schema_name = {schemaName} AND a.fresh) AS ok\n)",
                 // Consent: the source's bitmap for the purpose as it stands today (decision 0740), read once per
                 // statement; a person consents when their bit differs from the mode (0: bits are grants; 1: bits are withdrawals).
-                $"\nconsent_words AS MATERIALIZED (\n    SELECT cb.word, cb.bits FROM {ConsentFilter} cb\n)",
+                $"\nconsent_words AS MATERIALIZED (\n    SELECT cb.word, cb.bits FROM {ConsentBitmap} cb\n)",
                 "\nconsent_mode AS MATERIALIZED (\n    SELECT coalesce(bool_or(w.bits = 1), false) AS exclude FROM consent_words w WHERE w.word IS NULL\n)",
             };
             var fast = Body(definition, "f", aggregates: true, ctes);
@@ -205,15 +211,21 @@ public static class SubgroupCompiler
                 previous = flag;
             }
 
+            // Consent, joined once before any criterion. The aggregated body reads the bitmap's words (one hash probe and a
+            // shift per person); the CDM-table body joins the filter's persons in a materialized step, as it always did
+            // (left to itself the planner may put the opaque function on the inner side of a nested loop).
+            var consented = aggregates ? "((coalesce(cw.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1) <> m.exclude" : "(c.person_id IS NOT NULL)";
+            var consentJoin = aggregates
+                ? "CROSS JOIN consent_mode m\n    LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6"
+                : $"LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id";
             ctes.Add(
                 $"""
 
                 {prefix}_population AS{(aggregates ? "" : " MATERIALIZED")} (
-                    SELECT b.*, ((coalesce(cw.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1) <> m.exclude AS consented{columns}
+                    SELECT b.*, {consented} AS consented{columns}
                     FROM (SELECT p.person_id, p.year_of_birth, p.gender_concept_id, p.race_concept_id, p.ethnicity_concept_id, {(hasIndex ? "i.index_date" : "CAST(NULL AS date) AS index_date")}
                           FROM {schema}.person p{(hasIndex ? $" JOIN {prefix}_idx i ON i.person_id = p.person_id" : "")}) b
-                    CROSS JOIN consent_mode m
-                    LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6{joins}
+                    {consentJoin}{joins}
                 )
                 """);
             var flagColumns = new StringBuilder("b.person_id, b.index_date, b.consented");

@@ -173,7 +173,7 @@ public sealed class SubgroupCommandsTests(SubgroupCliFixture fixture) : IClassFi
         var result = await Rwe("subgroup", "sql", "--source", Source, "--definition", Definition(BleedingWomen));
 
         Assert.True(result.ExitCode == 0, result.All);
-        Assert.Contains("gov.consent_bitmap(@source, @purpose)", result.Output, StringComparison.Ordinal);
+        Assert.Contains("gov.consented_persons(@source, @purpose)", result.Output, StringComparison.Ordinal);
         Assert.Contains("--   @source = \"cli_sub\"", result.Output, StringComparison.Ordinal);
         Assert.Contains("--   @purpose = \"research\"", result.Output, StringComparison.Ordinal);
         Assert.Contains("{8532} (integer[])", result.Output, StringComparison.Ordinal);

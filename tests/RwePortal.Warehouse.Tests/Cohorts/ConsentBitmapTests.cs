@@ -6,8 +6,8 @@ using RwePortal.Warehouse.Sources;
 namespace RwePortal.Warehouse.Tests.Cohorts;
 
 /// <summary>
-/// The consent bitmap that subgroup statements read (gov.consent_bitmap) against the consent filter it replaces on the
-/// critical path (gov.consented_persons, computed from the history): after grants, withdrawals, expired and
+/// The consent bitmap that subgroup statements read on aggregated sources (gov.consent_bitmap) against the consent filter
+/// it replaces on that path (gov.consented_persons, computed from the history): after grants, withdrawals, expired and
 /// future-dated records, model changes and a stale bitmap, the persons a subgroup statement counts as consented are
 /// exactly the filter's. Neither the reader nor the portal's role can read the bitmap tables.
 /// </summary>
@@ -29,6 +29,14 @@ public sealed class ConsentBitmapTests(CohortWarehouseFixture fixture)
              SELECT id, 8507, 1970, 0, 0 FROM unnest(@ids) id ON CONFLICT DO NOTHING
              """,
             new { ids = PersonIds });
+        // Aggregated, so statements take the body that reads the bitmap (the other body joins the filter itself).
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        Assert.Equal(1, await fixture.OwnerCountAsync(
+            "SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND fresh", new { schema = source.SchemaName }));
         return source;
     }
 

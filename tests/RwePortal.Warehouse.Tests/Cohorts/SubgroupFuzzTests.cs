@@ -163,10 +163,12 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
             var members = SubgroupCompiler.CompileMembers(result.Definition!, "cdm_eunomia", "eunomia", "research");
             foreach (var statement in new[] { compiled, members })
             {
-                // The bitmap is read once and applied in both bodies (aggregates, CDM tables): every population row is
-                // flagged from it, and members are only consented rows.
+                // Consent in both bodies: the CDM-table body joins the filter, the aggregated body the bitmap; every
+                // population row is flagged, and members and counts take only consented rows.
                 Assert.Single(Regex.Matches(statement.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
-                Assert.Equal(2, Regex.Count(statement.Sql, Regex.Escape("LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6")));
+                Assert.Single(Regex.Matches(statement.Sql, Regex.Escape(SubgroupCompiler.ConsentBitmap)));
+                Assert.Contains("LEFT JOIN gov.consented_persons(@source, @purpose) c ON c.person_id = b.person_id", statement.Sql, StringComparison.Ordinal);
+                Assert.Equal(1, Regex.Count(statement.Sql, Regex.Escape("LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6")));
                 Assert.DoesNotContain("'", statement.Sql, StringComparison.Ordinal);
                 Assert.DoesNotContain(";", statement.Sql, StringComparison.Ordinal);
                 Assert.DoesNotContain("--", statement.Sql, StringComparison.Ordinal);
