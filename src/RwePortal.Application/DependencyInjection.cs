@@ -41,6 +41,7 @@ public static class DependencyInjection
         });
         services.AddScoped<TenantDbContextFactory>();
         services.AddScoped<Privacy.SmallCellPolicies>();
+        services.AddScoped<Features.Subgroups.SubgroupReferences>();
 
         // Who a scope works for: bound per request by the mediator, per job by a worker; else the host's source.
         services.AddScoped<CurrentUser>();

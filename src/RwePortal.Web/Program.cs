@@ -10,6 +10,7 @@ using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
+using RwePortal.Web.Features.Subgroups;
 using RwePortal.Web.Security;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -146,6 +147,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapGet("/health", () => Results.Text("ok")).AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
+app.MapSubgroupExports();
 
 await app.RunAsync();
 

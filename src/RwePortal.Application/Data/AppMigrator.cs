@@ -28,8 +28,11 @@ public static class AppMigrator
         REVOKE ALL ON app.schema_journal FROM PUBLIC;
         """;
 
-    /// <summary>The reviewed SQL applied after the EF migrations, in this order; each script is idempotent.</summary>
-    private static readonly string[] AppScripts = ["grants.sql", "audit.sql", "rls.sql"];
+    /// <summary>
+    /// The reviewed SQL applied after the EF migrations, in this order; each script is idempotent. Scripts that add
+    /// rules to EF's tables (protocols.sql) come before grants.sql and rls.sql, which then cover those tables too.
+    /// </summary>
+    private static readonly string[] AppScripts = ["protocols.sql", "grants.sql", "audit.sql", "rls.sql"];
 
     /// <summary>Brings the database up to date; returns the steps that ran (the others were current).</summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(string ownerConnectionString, CancellationToken cancellationToken = default)

@@ -38,7 +38,13 @@ public static class RolePermissions
             Permission.ViewHome, Permission.ViewSubgroups, Permission.EditSubgroups, Permission.ViewProtocols,
             Permission.EditProtocols, Permission.ApproveProtocols, Permission.RunAnalyses, Permission.ViewAnalyses,
         ],
-        [TenantRole.TenantAdmin] = [Permission.ViewHome, Permission.ManageTenantUsers, Permission.ManageConsent, Permission.ViewAudit],
+        [TenantRole.TenantAdmin] =
+        [
+            Permission.ViewHome, Permission.ManageTenantUsers, Permission.ManageConsent, Permission.ViewAudit,
+
+            // Reviewers of protocols are another study lead or a tenant administrator (never the author).
+            Permission.ViewProtocols, Permission.ApproveProtocols,
+        ],
     };
 
     private static readonly Permission[] PlatformAdmin =

@@ -14,5 +14,6 @@ internal static class CommandCatalog
         foreach (var command in SyntheticCommands.Create()) { yield return command; }
         foreach (var command in IngestCommands.Create()) { yield return command; }
         foreach (var command in SubgroupCommands.Create()) { yield return command; }
+        foreach (var command in ProtocolCommands.Create()) { yield return command; }
     }
 }

@@ -8,16 +8,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RwePortal.Application;
 using RwePortal.Application.Audit;
+using RwePortal.Application.Common;
+using RwePortal.Application.Features.Subgroups;
 using RwePortal.Cli.Infrastructure;
 using RwePortal.Warehouse;
 using RwePortal.Warehouse.Cohorts;
+using RwePortal.Warehouse.Cohorts.Characterization;
 using RwePortal.Warehouse.Sources;
 
 namespace RwePortal.Cli.Commands;
 
 /// <summary>
 /// Subgroup commands: <c>subgroup count</c> (count, removed by consent, attrition; 1..10 shown as "&lt;11" unless
-/// <c>--exact</c>) and <c>subgroup sql</c> (the one statement a count runs, with its parameters). The source's schema
+/// <c>--exact</c>), <c>subgroup sql</c> (the one statement a count runs, with its parameters) and <c>subgroup
+/// characterize</c> (the Table 1 as JSON, small cells and their complements hidden unless <c>--exact</c>). The source's schema
 /// is looked up in the registry as the owner role; the statement runs as the read-only warehouse role.
 /// </summary>
 internal static class SubgroupCommands
@@ -36,11 +40,17 @@ internal static class SubgroupCommands
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    private static readonly JsonSerializerOptions CharacterizationJson = new(JsonOutput)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
     public static IEnumerable<Command> Create()
     {
         var subgroup = new Command("subgroup", "Cross-modality subgroups: count a definition (docs/criteria.md) on a source, or print its SQL.");
         subgroup.Subcommands.Add(Count());
         subgroup.Subcommands.Add(Sql());
+        subgroup.Subcommands.Add(Characterize());
         yield return subgroup;
         SubgroupBenchCommand.Attach(subgroup);
     }
@@ -133,6 +143,88 @@ internal static class SubgroupCommands
             return 0;
         });
         return sql;
+    }
+
+    private static Command Characterize()
+    {
+        var characterize = new Command(
+            "characterize",
+            "Write the Table 1 of a definition's consented members (demographics, top conditions and drugs, measurements, variant " +
+            "carriers, wearables, visits and cost, PRO scores; docs/characterization.md) as JSON. Counts from 1 to 10 and the " +
+            "counts that would reveal them by difference are hidden unless --exact.");
+        var (source, definition, purpose) = CommonOptions(characterize);
+        var output = new Option<FileInfo>("--out") { Description = "The JSON file to write.", Required = true };
+        var exact = new Option<bool>("--exact") { Description = "Operators only: write every count exactly." };
+        characterize.Options.Add(output);
+        characterize.Options.Add(exact);
+        characterize.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var prepared = await PrepareAsync(parseResult.GetValue(source)!, parseResult.GetValue(definition)!, cancellationToken);
+            if (prepared is null)
+            {
+                return 1;
+            }
+
+            if (!TryGetReader(out var reader))
+            {
+                await Console.Error.WriteLineAsync(
+                    $"no warehouse connection: set {ReaderVariable} (or {ReaderFallbackVariable}) to the read-only role's connection string, e.g. eval \"$(./rwe db env)\"");
+                return 2;
+            }
+
+            var (subgroup, dataSource, chosenPurpose, isExact) = (prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, parseResult.GetValue(exact));
+            await using var connections = WarehouseConnections.Create(reader);
+            var result = await new SubgroupCharacterizer(connections).CharacterizeAsync(subgroup, dataSource, chosenPurpose, include: null, cancellationToken);
+            await RecordCharacterizationAsync(subgroup, dataSource, result, isExact, cancellationToken);
+            var table = CharacterizationTable(result, isExact);
+            var file = parseResult.GetValue(output)!;
+            await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(table, CharacterizationJson) + Environment.NewLine, cancellationToken);
+            await Console.Out.WriteLineAsync(
+                $"{file.FullName}: Table 1 of {table.Persons.Display} persons on {dataSource.Name} ({chosenPurpose}), " +
+                $"{table.Sections.Sum(s => s.Rows.Count)} rows in {table.Sections.Count(s => s.Rows.Count > 0)} sections; " +
+                $"{(isExact ? "exact counts (--exact)" : $"counts from 1 to {SmallCellMaximum} and their complements hidden")}; {result.Duration.TotalMilliseconds:N0} ms");
+            return 0;
+        });
+        return characterize;
+    }
+
+    /// <summary>
+    /// The Table 1 as the CLI writes it: small cells suppressed and their complements hidden as the portal does, without
+    /// the portal's noise (as <c>subgroup count</c> prints counts); with --exact every count as it is.
+    /// </summary>
+    internal static SubgroupTable1 CharacterizationTable(SubgroupCharacterization result, bool exact)
+    {
+        var policy = exact ? new SmallCellPolicy(threshold: 1) : new SmallCellPolicy(threshold: SmallCellMaximum + 1);
+        return SubgroupTable1Builder.Build(result, policy, (count, _) => policy.Suppress(count));
+    }
+
+    /// <summary>Puts the characterization on the audit trail as <see cref="RecordQueryAsync"/> does for a count.</summary>
+    private static async Task RecordCharacterizationAsync(
+        SubgroupDefinition definition, DataSource source, SubgroupCharacterization result, bool exact, CancellationToken cancellationToken)
+    {
+        if (!ConnectionSettings.TryGetOwner(out var owner))
+        {
+            throw new InvalidOperationException(ConnectionSettings.OwnerMissingMessage);
+        }
+
+        var compiled = SubgroupCharacterizer.Compile(definition, source, result.Purpose);
+        var details = new Dictionary<string, object?>
+        {
+            ["sql_sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(compiled.Sql))),
+            ["parameters"] = compiled.Parameters.ToDictionary(p => p.Name, p => p.Value),
+            ["source"] = source.Name,
+            ["purpose"] = result.Purpose,
+            ["kind"] = "characterization",
+            ["rows"] = result.Persons,
+            ["duration_ms"] = Math.Round(result.Duration.TotalMilliseconds, 1),
+            ["exact"] = exact,
+        };
+        var services = new ServiceCollection().AddLogging().AddApplication(owner);
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<IAuditTrail>().RecordAsync(
+            AuditActor.Service("cli:" + Environment.UserName),
+            new AuditRecord(AuditEventTypes.WarehouseQuery, $"subgroup characterize on {source.Name}", AuditOutcomes.Success, details),
+            cancellationToken);
     }
 
     /// <summary>

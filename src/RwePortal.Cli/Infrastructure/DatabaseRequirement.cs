@@ -19,6 +19,7 @@ internal static class DatabaseRequirement
         "cdm-ddl",
         "bench simulate",
         "bench ps",
+        "protocol validate",
     };
 
     /// <summary>

@@ -613,6 +613,7 @@ public static class SubgroupCompiler
             WearableCriterion w => WearableExpression(w),
             EnrollmentCriterion e => EnrollmentExpression(e),
             AdherenceCriterion a => AdherenceExpression(a),
+            SubgroupCriterion member => SubgroupMembership.Expression(member, schema, source, purpose, Parameter),
             _ => throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, null),
         };
 

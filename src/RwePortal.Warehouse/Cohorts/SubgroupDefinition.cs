@@ -42,7 +42,8 @@ public sealed record EventCriterion(
     CountRange Count,
     ValueRange? Value,
     IReadOnlyList<int> Units,
-    IReadOnlyList<int>? VisitTypes = null) : CriterionNode(Path, Label);
+    IReadOnlyList<int>? VisitTypes = null,
+    IReadOnlyList<ConceptSetReference>? ConceptSets = null) : CriterionNode(Path, Label);
 
 /// <summary>Genomic variants (variant_occurrence) that match every field given.</summary>
 public sealed record VariantCriterion(
@@ -80,8 +81,22 @@ public sealed record EnrollmentCriterion(string Path, string? Label, Window Wind
 /// Adherence as the proportion of days covered (PDC): the days of a bounded window on which a drug_exposure of the
 /// concept set runs (start to end date), divided by the window's days, within <see cref="Pdc"/> (a fraction, 0 to 1).
 /// </summary>
-public sealed record AdherenceCriterion(string Path, string? Label, IReadOnlyList<ConceptItem> Concepts, Window Window, ValueRange Pdc)
+public sealed record AdherenceCriterion(
+    string Path, string? Label, IReadOnlyList<ConceptItem> Concepts, Window Window, ValueRange Pdc, IReadOnlyList<ConceptSetReference>? ConceptSets = null)
     : CriterionNode(Path, Label);
+
+/// <summary>
+/// The person is a member of a subgroup saved in the portal's library (its own index event and windows).
+/// <see cref="Definition"/> is null as parsed and set by the portal's reference resolution; only a resolved
+/// reference compiles. The command line, which reads files, refuses references (they are one tenant's objects).
+/// </summary>
+public sealed record SubgroupCriterion(string Path, string? Label, Guid Id, SubgroupDefinition? Definition = null) : CriterionNode(Path, Label);
+
+/// <summary>
+/// An item <c>{"conceptSet": "&lt;id&gt;"}</c> of a concept list: a concept set saved in the portal's library, expanded
+/// into the list (as if its items were written in place) from its current revision when the definition is counted.
+/// </summary>
+public sealed record ConceptSetReference(string Path, Guid Id);
 
 /// <summary>One concept of a concept set: with or without its descendants, included or excluded.</summary>
 public sealed record ConceptItem(int Id, bool Descendants, bool Exclude);

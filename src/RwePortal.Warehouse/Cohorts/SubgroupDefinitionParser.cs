@@ -44,7 +44,23 @@ public static class SubgroupDefinitionParser
     /// <summary>The JSON Schema text (docs/criteria.schema.json is a copy).</summary>
     public static string SchemaText { get; } = ReadSchemaText();
 
-    public static ParseResult Parse(string json)
+    /// <summary>Deepest chain of saved subgroups referring to saved subgroups (the portal's resolution enforces it).</summary>
+    public const int MaxReferenceDepth = 4;
+
+    /// <summary>Most saved subgroups one definition may draw in, counted over every level of nesting.</summary>
+    public const int MaxReferencedSubgroups = 20;
+
+    /// <summary>
+    /// Parses a self-contained definition: references to the portal's library (<c>{"kind": "subgroup"}</c>,
+    /// <c>{"conceptSet": …}</c>) are refused, since only the portal can resolve them for a tenant.
+    /// </summary>
+    public static ParseResult Parse(string json) => Parse(json, allowReferences: false);
+
+    /// <summary>
+    /// Parses a definition; with <paramref name="allowReferences"/>, library references are kept unresolved
+    /// (<see cref="SubgroupCriterion"/>, <see cref="ConceptSetReference"/>) for the portal to resolve before compiling.
+    /// </summary>
+    public static ParseResult Parse(string json, bool allowReferences)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (json.Length > MaxDocumentLength)
@@ -70,12 +86,44 @@ public static class SubgroupDefinitionParser
                 return new ParseResult(null, schemaErrors);
             }
 
-            var reader = new Reader();
+            var reader = new Reader(allowReferences);
             var definition = reader.ReadDefinition(document.RootElement);
             return reader.Errors.Count == 0
                 ? new ParseResult(definition, [])
                 : new ParseResult(null, reader.Errors.Take(MaxErrors).ToList());
         }
+    }
+
+    /// <summary>
+    /// Reads a list of criteria embedded in another document (a protocol's eligibility or heterogeneity subgroups)
+    /// that has passed a schema built on this one's node definition; node paths start at <paramref name="path"/>,
+    /// relative windows are relative to that document's index (<paramref name="hasIndex"/>), errors go to <paramref name="errors"/>.
+    /// Library references are refused: such a document travels between tenants and must be self-contained.
+    /// </summary>
+    internal static List<CriterionNode> ReadCriteria(JsonElement array, string path, bool hasIndex, List<CriteriaError> errors)
+    {
+        var reader = new Reader(allowReferences: false) { HasIndex = hasIndex };
+        var nodes = reader.ReadList(array, path);
+        errors.AddRange(reader.Errors);
+        return nodes;
+    }
+
+    /// <summary>Reads an event criterion (kind, concepts, visitTypes, value, units) embedded in another document, as the first occurrence.</summary>
+    internal static EventCriterion ReadEventCriterion(JsonElement element, string path, List<CriteriaError> errors)
+    {
+        var reader = new Reader(allowReferences: false);
+        var criterion = reader.ReadFirstEvent(element, path);
+        errors.AddRange(reader.Errors);
+        return criterion;
+    }
+
+    /// <summary>Reads the concept set in the <c>concepts</c> field of <paramref name="parent"/>, embedded in another document.</summary>
+    internal static List<ConceptItem> ReadConceptSet(JsonElement parent, string path, List<CriteriaError> errors)
+    {
+        var reader = new Reader(allowReferences: false);
+        var concepts = reader.ReadConceptSet(parent, path);
+        errors.AddRange(reader.Errors);
+        return concepts;
     }
 
     private static ParseResult Fail(string path, string rule) => new(null, [new CriteriaError(path, rule)]);
@@ -160,12 +208,20 @@ public static class SubgroupDefinitionParser
     }
 
     /// <summary>Builds the records from a document the schema accepted, checking what the schema cannot.</summary>
-    private sealed class Reader
+    private sealed class Reader(bool allowReferences)
     {
         private int _nodes;
         private bool _hasIndex;
 
         public List<CriteriaError> Errors { get; } = [];
+
+        public bool HasIndex { init => _hasIndex = value; }
+
+        public List<CriterionNode> ReadList(JsonElement array, string path) => ReadChildren(array, path, -1);
+
+        public EventCriterion ReadFirstEvent(JsonElement element, string path) => ReadEvent(element, path, KindOf(element), Occurrence.First)!;
+
+        public List<ConceptItem> ReadConceptSet(JsonElement parent, string path) => ReadConcepts(parent, path).Concepts;
 
         public SubgroupDefinition? ReadDefinition(JsonElement root)
         {
@@ -256,6 +312,7 @@ public static class SubgroupDefinitionParser
                 "wearable" => ReadWearable(element, path, label),
                 "enrollment" => ReadEnrollment(element, path, label),
                 "adherence" => ReadAdherence(element, path, label),
+                "subgroup" => ReadSubgroupReference(element, path, label),
                 _ => ReadEvent(element, path, kind, Occurrence.Any),
             };
         }
@@ -312,7 +369,7 @@ public static class SubgroupDefinitionParser
                 "visit" => EventDomain.Visit,
                 _ => EventDomain.Pro,
             };
-            var concepts = ReadConcepts(element, path);
+            var (concepts, sets) = ReadConcepts(element, path);
             var occurrence = element.TryGetProperty("occurrence", out var o)
                 ? o.GetString() switch { "first" => Occurrence.First, "last" => Occurrence.Last, _ => Occurrence.Any }
                 : defaultOccurrence;
@@ -329,7 +386,7 @@ public static class SubgroupDefinitionParser
             }
 
             return new EventCriterion(path, element.TryGetProperty("label", out var l) ? l.GetString() : null,
-                domain, concepts, occurrence, ReadWindow(element, path, required: false), count, value, Ids(element, "units"), Ids(element, "visitTypes"));
+                domain, concepts, occurrence, ReadWindow(element, path, required: false), count, value, Ids(element, "units"), Ids(element, "visitTypes"), sets.Count > 0 ? sets : null);
         }
 
         private VariantCriterion ReadVariant(JsonElement element, string path, string? label)
@@ -397,7 +454,7 @@ public static class SubgroupDefinitionParser
 
         private AdherenceCriterion ReadAdherence(JsonElement element, string path, string? label)
         {
-            var concepts = ReadConcepts(element, path);
+            var (concepts, sets) = ReadConcepts(element, path);
             var window = ReadWindow(element, path, required: true)!;
             var pdc = ReadRange(element, "pdc", path)!;
             if (new[] { pdc.Gte, pdc.Gt, pdc.Lte, pdc.Lt }.Any(v => v is < 0 or > 1))
@@ -405,27 +462,56 @@ public static class SubgroupDefinitionParser
                 Error(path + ".pdc", "the proportion of days covered is a fraction between 0 and 1");
             }
 
-            return new AdherenceCriterion(path, label, concepts, window, pdc);
+            return new AdherenceCriterion(path, label, concepts, window, pdc, sets.Count > 0 ? sets : null);
         }
 
-        private List<ConceptItem> ReadConcepts(JsonElement element, string path)
+        private (List<ConceptItem> Concepts, List<ConceptSetReference> Sets) ReadConcepts(JsonElement element, string path)
         {
             var concepts = new List<ConceptItem>();
+            var sets = new List<ConceptSetReference>();
+            var i = 0;
             foreach (var item in element.GetProperty("concepts").EnumerateArray())
             {
+                var itemPath = $"{path}.concepts[{i++}]";
+                if (item.TryGetProperty("conceptSet", out var set))
+                {
+                    if (!allowReferences)
+                    {
+                        Error(itemPath + ".conceptSet", ReferenceRefused("a saved concept set"));
+                    }
+
+                    sets.Add(new ConceptSetReference(itemPath, Guid.Parse(set.GetString()!)));
+                    continue;
+                }
+
                 concepts.Add(new ConceptItem(
                     AsInt(item.GetProperty("id")),
                     !item.TryGetProperty("descendants", out var d) || d.GetBoolean(),
                     item.TryGetProperty("exclude", out var x) && x.GetBoolean()));
             }
 
-            if (concepts.All(c => c.Exclude))
+            // With saved sets in the list the check waits for their expansion (the portal's resolution makes it).
+            if (sets.Count == 0 && concepts.All(c => c.Exclude))
             {
                 Error(path + ".concepts", "a concept set needs at least one concept that is not excluded");
             }
 
-            return concepts;
+            return (concepts, sets);
         }
+
+        private SubgroupCriterion ReadSubgroupReference(JsonElement element, string path, string? label)
+        {
+            if (!allowReferences)
+            {
+                Error(path, ReferenceRefused("a saved subgroup"));
+            }
+
+            return new SubgroupCriterion(path, label, Guid.Parse(element.GetProperty("id").GetString()!));
+        }
+
+        private static string ReferenceRefused(string what) =>
+            $"{what} is an object of a tenant's library in the portal; a definition read from a file must be self-contained " +
+            "(count it in the portal, or write its criteria in place)";
 
         private EnrollmentCriterion ReadEnrollment(JsonElement element, string path, string? label) =>
             new(path, label, ReadWindow(element, path, required: true)!, OptionalInt(element, "allowedGapDays") ?? 0);

@@ -47,6 +47,22 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
                 "ON CONFLICT (tenant_id) DO NOTHING", owner);
             settings.Parameters.AddWithValue("tenant", tenant);
             await settings.ExecuteNonQueryAsync();
+
+            // A saved subgroup and a concept set, each with a revision (the library's tables).
+            await using var library = new NpgsqlCommand(
+                """
+                WITH s AS (INSERT INTO app.saved_subgroups (id, tenant_id, owner_id, name, visibility, revision, created_at, updated_at, referenced_subgroups, referenced_concept_sets)
+                           VALUES (gen_random_uuid(), @tenant, @tenant, 'isolation', 'Tenant', 1, now(), now(), '{}', '{}') RETURNING id),
+                     c AS (INSERT INTO app.saved_concept_sets (id, tenant_id, owner_id, name, visibility, revision, created_at, updated_at)
+                           VALUES (gen_random_uuid(), @tenant, @tenant, 'isolation', 'Tenant', 1, now(), now()) RETURNING id),
+                     sr AS (INSERT INTO app.saved_subgroup_revisions (id, tenant_id, subgroup_id, revision, name, visibility, definition, vocabulary_version, author_id, saved_at)
+                            SELECT gen_random_uuid(), @tenant, s.id, 1, 'isolation', 'Tenant', '{"version": 1, "criteria": []}', 'unknown', @tenant, now() FROM s)
+                INSERT INTO app.saved_concept_set_revisions (id, tenant_id, concept_set_id, revision, name, visibility, items, vocabulary_version, author_id, saved_at)
+                SELECT gen_random_uuid(), @tenant, c.id, 1, 'isolation', 'Tenant', '[{"conceptId": 1, "descendants": true, "exclude": false}]', 'unknown', @tenant, now() FROM c
+                """, owner);
+            library.Parameters.AddWithValue("tenant", tenant);
+            await library.ExecuteNonQueryAsync();
+            await Features.Protocols.ProtocolScenario.SeedRowsAsOwnerAsync(fixture, tenant);
         }
     }
 

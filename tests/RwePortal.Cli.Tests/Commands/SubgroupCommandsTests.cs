@@ -192,6 +192,20 @@ public sealed class SubgroupCommandsTests(SubgroupCliFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task A_definition_naming_saved_library_objects_is_refused_as_a_portal_object_and_nothing_runs()
+    {
+        var result = await Rwe("subgroup", "count", "--source", Source, "--definition", Definition("""
+            {"version": 1, "criteria": [{"kind": "condition", "concepts": [{"conceptSet": "9c1e2d3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"}]},
+                                        {"not": {"kind": "subgroup", "id": "0b5a6d3e-6f1a-4c53-9d7e-1f2a3b4c5d6e"}}]}
+            """));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("criteria[0].concepts[0].conceptSet: a saved concept set is an object of a tenant's library in the portal", result.Error, StringComparison.Ordinal);
+        Assert.Contains("criteria[1].not: a saved subgroup is an object of a tenant's library in the portal", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("count:", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_source_is_named()
     {
         var result = await Rwe("subgroup", "count", "--source", "nowhere", "--definition", Definition(Bleeds));

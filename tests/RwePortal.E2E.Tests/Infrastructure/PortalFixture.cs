@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -6,11 +8,15 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Npgsql;
 using RwePortal.Application;
 using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 using RwePortal.Application.Tenancy;
 using RwePortal.Testing;
+using RwePortal.Warehouse.Loading;
+using RwePortal.Warehouse.Sources;
+using RwePortal.Warehouse.Synthetic;
 
 namespace RwePortal.E2E.Tests.Infrastructure;
 
@@ -39,6 +45,8 @@ public sealed class PortalFixture : IAsyncLifetime
     {
         await _database.InitializeAsync();
         await AppMigrator.MigrateAsync(_database.OwnerConnectionString);
+        // The demo's warehouse, smaller: the seeder grants the registered sources to the demo tenants and sets their consent.
+        await LoadWarehouseAsync();
         await DemoSeeder.RunAsync(_database.OwnerConnectionString);
 
         BaseUrl = $"http://127.0.0.1:{FreePort()}";
@@ -57,6 +65,44 @@ public sealed class PortalFixture : IAsyncLifetime
                 "--disable-sync", "--no-first-run",
             ],
         });
+    }
+
+    /// <summary>Persons of the generated source (the demo has 20,000; fewer keep the run short).</summary>
+    public const long SyntheticPersons = 3_000;
+
+    public const long SyntheticSeed = 42;
+
+    /// <summary>
+    /// Registers and loads the demo's two sources as scripts/demo-warehouse.sh does, as the owner: <c>eunomia</c>
+    /// (tests/data/eunomia-gibleed.tar.br) and <c>synthetic</c> (generated, every modality, seed 42).
+    /// </summary>
+    private async Task LoadWarehouseAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "rwe-e2e-eunomia-" + Guid.NewGuid().ToString("N"));
+        await using var owner = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_database.OwnerConnectionString) { CommandTimeout = 0 }.ConnectionString);
+        try
+        {
+            await using (var compressed = File.OpenRead(Path.Combine(RepositoryRoot, "tests", "data", "eunomia-gibleed.tar.br")))
+            await using (var tar = new BrotliStream(compressed, CompressionMode.Decompress))
+            {
+                Directory.CreateDirectory(folder);
+                await TarFile.ExtractToDirectoryAsync(tar, folder, overwriteFiles: true);
+            }
+
+            var registry = new DataSourceRegistry(owner);
+            await registry.AddAsync("eunomia", "OHDSI Eunomia GiBleed sample (Synthea, CDM 5.3)", CancellationToken.None);
+            await new OmopCsvLoader(owner).LoadAsync("eunomia", folder, new OmopLoadOptions(), CancellationToken.None);
+            await registry.AddAsync("synthetic", "Synthetic heart-failure population (docs/synthetic-data-model.md)", CancellationToken.None);
+            await using var connection = await owner.OpenConnectionAsync();
+            await SyntheticLoader.LoadAsync(connection, "synthetic", new SyntheticOptions(SyntheticPersons, SyntheticSeed), null, CancellationToken.None);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     public async Task DisposeAsync()
@@ -109,6 +155,15 @@ public sealed class PortalFixture : IAsyncLifetime
 
         db.TenantMemberships.AddRange(roles.Select(role => new TenantMembership { TenantId = tenantId, UserId = user.Id, Role = role }));
         await db.SaveChangesAsync();
+    }
+
+    /// <summary>One value read as the owner role (the truth a test compares the portal's numbers with).</summary>
+    public async Task<T> OwnerScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database.OwnerConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

@@ -239,6 +239,348 @@ namespace RwePortal.Application.Data.Migrations
                     b.ToTable("AspNetUsers", "app");
                 });
 
+            modelBuilder.Entity("RwePortal.Application.Data.Protocol", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("ImportedFrom")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("imported_from");
+
+                    b.Property<int>("LatestVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("latest_version");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("title");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protocols");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_protocols_tenant_id");
+
+                    b.ToTable("protocols", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolAmendment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("FromVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("from_version");
+
+                    b.Property<Guid>("ProtocolId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("protocol_id");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<int>("ToVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("to_version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protocol_amendments");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_protocol_amendments_tenant_id");
+
+                    b.HasIndex("ProtocolId", "ToVersion")
+                        .IsUnique()
+                        .HasDatabaseName("ix_protocol_amendments_protocol_id_to_version");
+
+                    b.ToTable("protocol_amendments", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolReview", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Comment")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("comment");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("content_hash");
+
+                    b.Property<DateTimeOffset>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("decision");
+
+                    b.Property<Guid>("ReviewerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("reviewer_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protocol_reviews");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_protocol_reviews_tenant_id");
+
+                    b.HasIndex("VersionId")
+                        .HasDatabaseName("ix_protocol_reviews_version_id");
+
+                    b.ToTable("protocol_reviews", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolRevision", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("document");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("SavedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("saved_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protocol_revisions");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_protocol_revisions_tenant_id");
+
+                    b.HasIndex("VersionId", "Revision")
+                        .IsUnique()
+                        .HasDatabaseName("ix_protocol_revisions_version_id_revision");
+
+                    b.ToTable("protocol_revisions", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolSignature", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ContentHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("content_hash");
+
+                    b.Property<string>("Meaning")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("meaning");
+
+                    b.Property<string>("PrintedName")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("printed_name");
+
+                    b.Property<DateTimeOffset>("SignedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("signed_at");
+
+                    b.Property<Guid>("SignerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("signer_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid>("VersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protocol_signatures");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_protocol_signatures_tenant_id");
+
+                    b.HasIndex("VersionId")
+                        .HasDatabaseName("ix_protocol_signatures_version_id");
+
+                    b.ToTable("protocol_signatures", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ContentHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("content_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<string>("Document")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("document");
+
+                    b.Property<Guid>("ProtocolId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("protocol_id");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset?>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("submitted_at");
+
+                    b.Property<Guid?>("SubmittedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("submitted_by");
+
+                    b.Property<DateTimeOffset?>("SupersededAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("superseded_at");
+
+                    b.Property<int?>("SupersededByVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("superseded_by_version");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_protocol_versions");
+
+                    b.HasIndex("ProtocolId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_protocol_versions_one_approved")
+                        .HasFilter("state = 'Approved'");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_protocol_versions_tenant_id");
+
+                    b.HasIndex("ProtocolId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_protocol_versions_protocol_id_version");
+
+                    b.ToTable("protocol_versions", "app", t =>
+                        {
+                            t.HasCheckConstraint("ck_protocol_versions_hash", "content_hash IS NULL OR content_hash ~ '^[0-9a-f]{64}$'");
+
+                            t.HasCheckConstraint("ck_protocol_versions_state", "state IN ('Draft', 'InReview', 'Approved', 'Rejected', 'Superseded')");
+
+                            t.HasCheckConstraint("ck_protocol_versions_version", "version >= 1");
+                        });
+                });
+
             modelBuilder.Entity("RwePortal.Application.Data.RegisteredDataSource", b =>
                 {
                     b.Property<Guid>("Id")
@@ -290,6 +632,276 @@ namespace RwePortal.Application.Data.Migrations
                         {
                             t.ExcludeFromMigrations();
                         });
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSet", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_concept_sets");
+
+                    b.HasIndex("TenantId", "OwnerId")
+                        .HasDatabaseName("ix_saved_concept_sets_tenant_id_owner_id");
+
+                    b.ToTable("saved_concept_sets", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSetRevision", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<Guid>("ConceptSetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("concept_set_id");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Items")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("items");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("SavedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("saved_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.Property<string>("VocabularySource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("vocabulary_source");
+
+                    b.Property<string>("VocabularyVersion")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vocabulary_version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_concept_set_revisions");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_saved_concept_set_revisions_tenant_id");
+
+                    b.HasIndex("ConceptSetId", "Revision")
+                        .IsUnique()
+                        .HasDatabaseName("ix_saved_concept_set_revisions_concept_set_id_revision");
+
+                    b.ToTable("saved_concept_set_revisions", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroup", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_id");
+
+                    b.PrimitiveCollection<List<Guid>>("ReferencedConceptSets")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("referenced_concept_sets");
+
+                    b.PrimitiveCollection<List<Guid>>("ReferencedSubgroups")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("referenced_subgroups");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_subgroups");
+
+                    b.HasIndex("TenantId", "OwnerId")
+                        .HasDatabaseName("ix_saved_subgroups_tenant_id_owner_id");
+
+                    b.ToTable("saved_subgroups", "app");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroupRevision", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AuthorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("author_id");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("definition");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("integer")
+                        .HasColumnName("revision");
+
+                    b.Property<DateTimeOffset>("SavedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("saved_at");
+
+                    b.Property<Guid>("SubgroupId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("subgroup_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Visibility")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("visibility");
+
+                    b.Property<string>("VocabularySource")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("vocabulary_source");
+
+                    b.Property<string>("VocabularyVersion")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("vocabulary_version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_saved_subgroup_revisions");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_saved_subgroup_revisions_tenant_id");
+
+                    b.HasIndex("SubgroupId", "Revision")
+                        .IsUnique()
+                        .HasDatabaseName("ix_saved_subgroup_revisions_subgroup_id_revision");
+
+                    b.ToTable("saved_subgroup_revisions", "app");
                 });
 
             modelBuilder.Entity("RwePortal.Application.Privacy.SmallCellNoiseKey", b =>
@@ -489,6 +1101,155 @@ namespace RwePortal.Application.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_asp_net_user_tokens_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.Protocol", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocols_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolAmendment", b =>
+                {
+                    b.HasOne("RwePortal.Application.Data.Protocol", null)
+                        .WithMany()
+                        .HasForeignKey("ProtocolId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_amendments_protocols_protocol_id");
+
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_amendments_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolReview", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_reviews_tenants_tenant_id");
+
+                    b.HasOne("RwePortal.Application.Data.ProtocolVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_reviews_protocol_versions_version_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolRevision", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_revisions_tenants_tenant_id");
+
+                    b.HasOne("RwePortal.Application.Data.ProtocolVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_revisions_protocol_versions_version_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolSignature", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_signatures_tenants_tenant_id");
+
+                    b.HasOne("RwePortal.Application.Data.ProtocolVersion", null)
+                        .WithMany()
+                        .HasForeignKey("VersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_signatures_protocol_versions_version_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.ProtocolVersion", b =>
+                {
+                    b.HasOne("RwePortal.Application.Data.Protocol", null)
+                        .WithMany()
+                        .HasForeignKey("ProtocolId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_versions_protocols_protocol_id");
+
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_protocol_versions_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSet", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_concept_sets_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedConceptSetRevision", b =>
+                {
+                    b.HasOne("RwePortal.Application.Data.SavedConceptSet", null)
+                        .WithMany()
+                        .HasForeignKey("ConceptSetId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_concept_set_revisions_saved_concept_sets_concept_set_");
+
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_concept_set_revisions_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroup", b =>
+                {
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_subgroups_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("RwePortal.Application.Data.SavedSubgroupRevision", b =>
+                {
+                    b.HasOne("RwePortal.Application.Data.SavedSubgroup", null)
+                        .WithMany()
+                        .HasForeignKey("SubgroupId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_subgroup_revisions_saved_subgroups_subgroup_id");
+
+                    b.HasOne("RwePortal.Application.Tenancy.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_saved_subgroup_revisions_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("RwePortal.Application.Privacy.TenantSettings", b =>

@@ -23,7 +23,7 @@ public static class GetHome
 
     private static readonly NextStep[] Catalog =
     [
-        new("Build a subgroup", "Combine EHR, genomic, wearable and claims criteria and see how many patients match.", "subgroups", Permission.EditSubgroups, Available: false),
+        new("Build a subgroup", "Combine EHR, genomic, wearable and claims criteria and see how many patients match.", "subgroups", Permission.EditSubgroups),
         new("Compare outcomes", "Browse finished analyses and compare outcomes across subgroups.", "analyses", Permission.ViewAnalyses, Available: false),
         new("Author a protocol", "Write a target-trial-emulation protocol and send it for approval.", "protocols", Permission.EditProtocols, Available: false),
         new("Run an analysis", "Run an approved protocol: propensity weighting, balance, Kaplan–Meier, Cox.", "analyses", Permission.RunAnalyses, Available: false),

@@ -33,7 +33,8 @@ public static class CountSubgroup
         ProtectedCount Count,
         ProtectedCount RemovedByConsent,
         IReadOnlyList<Step> Attrition,
-        double DurationMs);
+        double DurationMs,
+        IReadOnlyList<LibraryRevision>? Library = null);
 
     /// <summary>People left after a top-level criterion (the first step is the consented population).</summary>
     public sealed record Step(string Label, ProtectedCount Remaining);
@@ -48,16 +49,19 @@ public static class CountSubgroup
         }
     }
 
-    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit)
+    internal sealed class Handler(TenantDbContextFactory contexts, WarehouseConnections warehouse, IAuditTrail audit, SubgroupReferences references)
         : IRequestHandler<Query, Result<Response>>
     {
         public async Task<Result<Response>> Handle(Query request, CancellationToken cancellationToken)
         {
-            var parsed = SubgroupDefinitionParser.Parse(request.Definition);
-            if (!parsed.IsValid)
+            // Library references (saved subgroups, saved concept sets) resolve to their current revisions, as this user sees them.
+            var resolved = await references.ResolveAsync(request.Definition, cancellationToken);
+            if (!resolved.Succeeded)
             {
-                return Error.Validation(parsed.Errors.Select(e => e.ToString()));
+                return resolved.Error!;
             }
+
+            var definition = resolved.Value!.Definition;
 
             // The source as the current tenant sees it: only through its own grant, and only for a granted purpose.
             await using var db = await contexts.CreateAsync(cancellationToken);
@@ -76,8 +80,8 @@ public static class CountSubgroup
 
             var s = granted.Source;
             var source = new DataSource(s.Id, s.Name, s.Description, s.CdmVersion, s.SchemaName, s.CreatedAt, s.LoadedAt, new Dictionary<string, long>(), s.CustodianTenantId);
-            var compiled = SubgroupCounter.Compile(parsed.Definition!, source, request.Purpose);
-            var result = await new SubgroupCounter(warehouse).CountAsync(parsed.Definition!, source, request.Purpose, cancellationToken);
+            var compiled = SubgroupCounter.Compile(definition, source, request.Purpose);
+            var result = await new SubgroupCounter(warehouse).CountAsync(definition, source, request.Purpose, cancellationToken);
 
             // The compiled statement and its parameters are the query's canonical form: a reworded name or a reordered
             // JSON document that compiles the same is the same query and shows the same numbers.
@@ -90,7 +94,8 @@ public static class CountSubgroup
                 Protect(result.Count, "count"),
                 Protect(result.RemovedByConsent, "removed-by-consent"),
                 result.Attrition.Select((step, i) => new Step(step.Step, Protect(step.Remaining, $"step-{i}"))).ToList(),
-                Math.Round(result.Duration.TotalMilliseconds, 1));
+                Math.Round(result.Duration.TotalMilliseconds, 1),
+                resolved.Value.Used);
 
             await audit.RecordWarehouseQueryAsync(
                 Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(compiled.Sql))),
@@ -99,6 +104,7 @@ public static class CountSubgroup
                     ["source"] = source.Name,
                     ["purpose"] = request.Purpose,
                     ["values"] = compiled.Parameters.ToDictionary(p => p.Name, p => p.Value),
+                    ["library"] = resolved.Value.Used.Select(u => new { kind = u.Kind, id = u.Id, revision = u.Revision }).Distinct().ToList(),
                 },
                 result.Count,
                 result.Duration,

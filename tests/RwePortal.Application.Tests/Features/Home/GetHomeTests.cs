@@ -24,6 +24,16 @@ public sealed class GetHomeTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task An_analyst_is_offered_the_subgroup_builder_as_available_with_its_page()
+    {
+        await fixture.SignInAsAsync(DemoSeeder.Email(Acme, TenantRole.Analyst));
+
+        var home = (await fixture.SendAsync(new GetHome.Query())).Unwrap();
+
+        Assert.Contains(home.NextSteps, step => step.Title == "Build a subgroup" && step.Available && step.Href == "subgroups");
+    }
+
+    [Fact]
     public async Task TenantAdmin_sees_user_management_and_not_protocol_authoring()
     {
         await fixture.SignInAsAsync(DemoSeeder.Email(Acme, TenantRole.TenantAdmin));

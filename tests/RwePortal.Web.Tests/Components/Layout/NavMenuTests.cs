@@ -46,4 +46,22 @@ public sealed class NavMenuTests : BunitContext
         Assert.Empty(cut.FindAll("[data-testid^=nav-users]"));
         Assert.NotEmpty(cut.FindAll("[data-testid=nav-home]"));
     }
+
+    [Theory]
+    [InlineData(TenantRole.Analyst)]
+    [InlineData(TenantRole.StudyLead)]
+    public void Analysts_and_study_leads_find_subgroups_in_the_navigation(TenantRole role)
+    {
+        var cut = Render<NavMenu>(parameters => parameters.AddCascadingValue(User(false, role)));
+
+        Assert.Equal("subgroups", cut.Find("[data-testid=nav-subgroups]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void A_tenant_admin_has_no_subgroups_entry()
+    {
+        var cut = Render<NavMenu>(parameters => parameters.AddCascadingValue(User(false, TenantRole.TenantAdmin)));
+
+        Assert.Empty(cut.FindAll("[data-testid=nav-subgroups]"));
+    }
 }
