@@ -52,6 +52,7 @@ internal static class SubgroupCommands
         subgroup.Subcommands.Add(Sql());
         subgroup.Subcommands.Add(Characterize());
         yield return subgroup;
+        SubgroupBenchCommand.Attach(subgroup);
     }
 
     private static (Option<string> Source, Option<FileInfo> Definition, Option<string> Purpose) CommonOptions(Command command)
@@ -230,7 +231,7 @@ internal static class SubgroupCommands
     /// Puts the count on the audit trail as a warehouse query of the operator (<c>cli:&lt;user&gt;</c>): the statement's
     /// SHA-256, its parameters, purpose, the count, the time it took, and whether small counts were shown exactly.
     /// </summary>
-    private static async Task RecordQueryAsync(SubgroupDefinition definition, DataSource source, SubgroupCount result, bool exact, CancellationToken cancellationToken)
+    internal static async Task RecordQueryAsync(SubgroupDefinition definition, DataSource source, SubgroupCount result, bool exact, CancellationToken cancellationToken)
     {
         // PrepareAsync has refused to go on without the owner's connection.
         if (!ConnectionSettings.TryGetOwner(out var owner))

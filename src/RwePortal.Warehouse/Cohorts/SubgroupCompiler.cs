@@ -24,8 +24,14 @@ public sealed record CompiledSubgroup(string Sql, IReadOnlyList<SqlParameter> Pa
 /// </summary>
 public static class SubgroupCompiler
 {
-    /// <summary>The join every emitted statement contains; tests scan for it.</summary>
+    /// <summary>
+    /// The consent filter (persons who consent today) every emitted statement contains: the body over the CDM tables
+    /// joins it; tests scan for it. Other compilers join it on person_id the same way.
+    /// </summary>
     public const string ConsentFilter = "gov.consented_persons(@source, @purpose)";
+
+    /// <summary>The same consent as the source's bitmap (decision 0740), which the body over the pre-aggregations reads; in every statement.</summary>
+    public const string ConsentBitmap = "gov.consent_bitmap(@source, @purpose)";
 
     /// <param name="definition">A definition <see cref="SubgroupDefinitionParser"/> accepted.</param>
     /// <param name="schemaName">The source's schema name from the registry (validated again here).</param>
@@ -94,86 +100,373 @@ public static class SubgroupCompiler
         private readonly List<SqlParameter> _parameters = [new("source", source), new("purpose", purpose)];
         private readonly List<string> _conceptSets = [];
 
+        /// <summary>
+        /// Two bodies: <c>f_</c> reads the consent bitmap and the source's pre-aggregations (agg_event) wherever a
+        /// criterion can be answered from them, <c>s_</c> reads the consent filter and only the CDM tables. Exactly one runs: the other's
+        /// branch is cut by a one-time filter on <c>ready</c> (the aggregates are fresh), so its CTEs are never read.
+        /// </summary>
         public CompiledSubgroup Emit(SubgroupDefinition definition, bool members)
         {
+            var steps = new List<string> { definition.Index is not null ? "index event, consented" : "all persons, consented" };
+            steps.AddRange(definition.Criteria.Select(Describe));
+            var schemaName = Parameter(schema.Trim('"'));
+            var ctes = new List<string>
+            {
+                $"\nready AS MATERIALIZED (\n    SELECT EXISTS (SELECT 1 FROM gov.warehouse_aggregates a WHERE a.schema_name = {schemaName} AND a.fresh) AS ok\n)",
+                // Consent: the source's bitmap for the purpose as it stands today (decision 0740), read once per
+                // statement; a person consents when their bit differs from the mode (0: bits are grants; 1: bits are withdrawals).
+                $"\nconsent_words AS MATERIALIZED (\n    SELECT cb.word, cb.bits FROM {ConsentBitmap} cb\n)",
+                "\nconsent_mode AS MATERIALIZED (\n    SELECT coalesce(bool_or(w.bits = 1), false) AS exclude FROM consent_words w WHERE w.word IS NULL\n)",
+            };
+            var fast = Body(definition, "f", aggregates: true, ctes);
+            var slow = Body(definition, "s", aggregates: false, ctes);
+
+            var sql = new StringBuilder("WITH");
+            var all = _conceptSets.Select((set, i) => $"\ncs{i.ToString(CultureInfo.InvariantCulture)} AS MATERIALIZED (\n{set}\n)").Concat(ctes);
+            sql.Append(string.Join(",", all));
+            string Select(string prefix, IReadOnlyList<string> flags)
+            {
+                var last = flags.Count == 0 ? "true" : flags[^1];
+                if (members)
+                {
+                    return $"SELECT person_id, index_date\nFROM {prefix}_flags\nWHERE consented AND {last}";
+                }
+
+                var counts = new StringBuilder("SELECT count(*) AS persons,\n       count(*) FILTER (WHERE consented) AS consented");
+                for (var i = 0; i < flags.Count; i++)
+                {
+                    counts.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE consented AND {flags[i]}) AS step{i + 1}");
+                }
+
+                counts.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE {last}) AS matched_before_consent\nFROM {prefix}_flags");
+                return counts.ToString();
+            }
+
+            sql.Append(CultureInfo.InvariantCulture,
+                $"\nSELECT * FROM (\n{Select("f", fast)}\n) f WHERE (SELECT ok FROM ready)\nUNION ALL\nSELECT * FROM (\n{Select("s", slow)}\n) s WHERE NOT (SELECT ok FROM ready)");
+            return new CompiledSubgroup(sql.ToString(), _parameters, steps);
+        }
+
+        /// <summary>
+        /// One body: the population (index persons or all persons) with its consent flag and the persons sets of the
+        /// criteria answered from aggregates, then <c>{prefix}_flags</c> with one cumulative column per top-level
+        /// criterion (c1 = first criterion holds, c2 = c1 and the second, …). Criteria that are not answered from a set
+        /// are evaluated per person through person_id, in user order, only for persons who passed every earlier one,
+        /// so the expensive ones (wearable windows, enrollment, adherence) run for the few left after the selective ones.
+        /// </summary>
+        private List<string> Body(SubgroupDefinition definition, string prefix, bool aggregates, List<string> ctes)
+        {
             var hasIndex = definition.Index is not null;
-            var index = hasIndex ? IndexSql(definition.Index!) : null;
-            var steps = new List<string> { hasIndex ? "index event, consented" : "all persons, consented" };
+            if (hasIndex)
+            {
+                var index = (aggregates ? AggregateIndexSql(definition.Index!) : null) ?? IndexSql(definition.Index!);
+                ctes.Add($"\n{prefix}_idx AS MATERIALIZED (\n{index}\n)");
+            }
+
+            var joins = new StringBuilder();
+            var columns = new StringBuilder();
+            var flags = new List<string>();
             var laterals = new StringBuilder();
+            var previous = "true";
             for (var i = 0; i < definition.Criteria.Count; i++)
             {
                 var node = definition.Criteria[i];
-                var expression = Expression(node);
-                laterals.Append(CultureInfo.InvariantCulture, $"\n    CROSS JOIN LATERAL (SELECT ");
-                laterals.Append(i == 0 ? $"{expression}" : $"CASE WHEN s{i}.ok THEN {expression} ELSE false END");
-                // OFFSET 0 keeps the planner from pulling the step up into the next one, which would evaluate
-                // every earlier criterion again inside each later step (quadratic in the number of criteria).
-                laterals.Append(CultureInfo.InvariantCulture, $" AS ok OFFSET 0) s{i + 1}");
-                steps.Add(Describe(node));
+                var number = (i + 1).ToString(CultureInfo.InvariantCulture);
+                string flag;
+                if (aggregates && SetForm(node, $"{prefix}_k{number}", $"k{number}") is { } set)
+                {
+                    // A person set from the aggregates, hash-joined once; the flag is a column of the population row.
+                    ctes.Add(set.Cte);
+                    var on = set.Words ? $"k{number}.word = b.person_id >> 6" : $"k{number}.person_id = b.person_id";
+                    joins.Append(CultureInfo.InvariantCulture, $"\n    LEFT JOIN {prefix}_k{number} k{number} ON {on}");
+                    columns.Append(CultureInfo.InvariantCulture, $", coalesce({set.Flag}, false) AS k{number}");
+                    flag = i == 0 ? $"b.k{number}" : $"({previous} AND b.k{number})";
+                }
+                else if (Inline(node))
+                {
+                    flag = i == 0 ? Expression(node) : $"({previous} AND {Expression(node)})";
+                }
+                else
+                {
+                    // A wearable window is asked only of persons whose worn days span it (the others fail it: no worn
+                    // day in the window gives no mean), found in the source's wearable spans.
+                    var guard = previous;
+                    if (aggregates && node is WearableCriterion wearable)
+                    {
+                        var (start, end) = Bounds(wearable.Window);
+                        joins.Append(CultureInfo.InvariantCulture, $"\n    LEFT JOIN {schema}.agg_wearable_span w{number} ON w{number}.person_id = b.person_id");
+                        columns.Append(CultureInfo.InvariantCulture,
+                            $", coalesce(w{number}.first_date <= {end} AND w{number}.last_date >= {start}, false) AS w{number}");
+                        guard = i == 0 ? $"b.w{number}" : $"({previous} AND b.w{number})";
+                    }
+
+                    // OFFSET 0 keeps the planner from pulling the step up into the next one, which would evaluate it
+                    // again inside each later step (quadratic in the number of criteria).
+                    laterals.Append(CultureInfo.InvariantCulture,
+                        $"\n    CROSS JOIN LATERAL (SELECT {(guard == "true" ? Expression(node) : $"CASE WHEN {guard} THEN {Expression(node)} ELSE false END")} AS ok OFFSET 0) s{number}");
+                    flag = $"s{number}.ok";
+                }
+
+                flags.Add(flag);
+                previous = flag;
             }
 
-            var sql = new StringBuilder("WITH");
-            var ctes = new List<string>();
-            for (var i = 0; i < _conceptSets.Count; i++)
-            {
-                ctes.Add($"\ncs{i} AS MATERIALIZED (\n{_conceptSets[i]}\n)");
-            }
+            // Consent, joined once before any criterion. The aggregated body reads the bitmap's words (one hash probe and a
+            // shift per person); the CDM-table body joins the filter's persons in a materialized step, as it always did
+            // (left to itself the planner may put the opaque function on the inner side of a nested loop).
+            var consented = aggregates ? "((coalesce(cw.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1) <> m.exclude" : "(c.person_id IS NOT NULL)";
+            var consentJoin = aggregates
+                ? "CROSS JOIN consent_mode m\n    LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6"
+                : $"LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id";
+            ctes.Add(
+                $"""
 
-            if (index is not null)
+                {prefix}_population AS{(aggregates ? "" : " MATERIALIZED")} (
+                    SELECT b.*, {consented} AS consented{columns}
+                    FROM (SELECT p.person_id, p.year_of_birth, p.gender_concept_id, p.race_concept_id, p.ethnicity_concept_id, {(hasIndex ? "i.index_date" : "CAST(NULL AS date) AS index_date")}
+                          FROM {schema}.person p{(hasIndex ? $" JOIN {prefix}_idx i ON i.person_id = p.person_id" : "")}) b
+                    {consentJoin}{joins}
+                )
+                """);
+            var flagColumns = new StringBuilder("b.person_id, b.index_date, b.consented");
+            for (var i = 0; i < flags.Count; i++)
             {
-                ctes.Add($"\nidx AS (\n{index}\n)");
+                flagColumns.Append(CultureInfo.InvariantCulture, $", {flags[i]} AS c{i + 1}");
             }
 
             ctes.Add(
                 $"""
 
-                base AS (
-                    SELECT p.person_id, p.year_of_birth, p.gender_concept_id, p.race_concept_id, p.ethnicity_concept_id, {(hasIndex ? "i.index_date" : "CAST(NULL AS date) AS index_date")}
-                    FROM {schema}.person p{(hasIndex ? "\n    JOIN idx i ON i.person_id = p.person_id" : "")}
+                {prefix}_flags AS (
+                    SELECT {flagColumns}
+                    FROM {prefix}_population b{laterals}
                 )
                 """);
-            // Consent is joined once, before any criterion, in a materialized step: left to itself the planner may
-            // put the (set-returning, opaque) consent function on the inner side of a nested loop and re-run it per person.
-            ctes.Add(
-                $"""
+            return flags.Select((_, i) => "c" + (i + 1).ToString(CultureInfo.InvariantCulture)).ToList();
+        }
 
-                population AS MATERIALIZED (
-                    SELECT b.*, (c.person_id IS NOT NULL) AS consented
-                    FROM base b
-                    LEFT JOIN {ConsentFilter} c ON c.person_id = b.person_id
+        /// <summary>Criteria that are expressions over the population row alone (no table is read).</summary>
+        private static bool Inline(CriterionNode node) => node switch
+        {
+            AgeCriterion or PersonAttributeCriterion => true,
+            NotNode not => Inline(not.Node),
+            AllNode all => all.Nodes.All(Inline),
+            AnyNode any => any.Nodes.All(Inline),
+            _ => false,
+        };
+
+        /// <summary>Domain codes of agg_event (db/extensions/aggregates.sql), fixed text.</summary>
+        private static string DomainCodes(EventDomain domain) => domain switch
+        {
+            EventDomain.Condition => "1",
+            EventDomain.Drug => "2",
+            EventDomain.Procedure => "3",
+            EventDomain.Observation => "4",
+            EventDomain.Measurement => "5",
+            EventDomain.Visit => "6",
+            EventDomain.Pro => "4, 5",
+            _ => throw new ArgumentOutOfRangeException(nameof(domain), domain, null),
+        };
+
+        /// <summary>The index event from agg_event: the first (last) date over the concept set, per person.</summary>
+        private string? AggregateIndexSql(EventCriterion index)
+        {
+            if (index.Value is not null || index.VisitTypes is { Count: > 0 })
+            {
+                return null;
+            }
+
+            var set = ConceptSet(index.Concepts);
+            var date = index.Occurrence == Occurrence.Last ? "max(a.last_date)" : "min(a.first_date)";
+            var units = index.Units.Count > 0 ? $" AND a.unit_concept_id = ANY({Parameter(index.Units.ToArray())})" : "";
+            var having = index.Window is { } window ? WindowCondition(window, date) : "";
+            return $"""
+                    SELECT a.person_id, {date} AS index_date
+                    FROM {schema}.agg_event a
+                    WHERE a.domain IN ({DomainCodes(index.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){units}
+                    GROUP BY a.person_id{(having.Length > 0 ? "\n    HAVING true" + having : "")}
+                """;
+        }
+
+        /// <summary>A top-level criterion as a CTE of persons and a flag over the population row and the set's row (NULL when the person is not in the set).</summary>
+        private sealed record PersonSet(string Cte, string Flag, bool Words = false);
+
+        /// <summary>
+        /// The criterion as a set of persons read once (from agg_event, variant_occurrence or genomic_score) and a flag
+        /// over the population row, when that gives exactly the per-person answer; null when it must be asked per person.
+        /// </summary>
+        private PersonSet? SetForm(CriterionNode node, string name, string alias) => node switch
+        {
+            EventCriterion e => EventSet(e, name, alias),
+            VariantCriterion v => VariantSet(v, name, alias),
+            GenomicScoreCriterion g => ScoreSet(g, name, alias),
+            NotNode { Node: var child } when SetForm(child, name, alias) is { } inner => inner with { Flag = $"NOT coalesce({inner.Flag}, false)" },
+            _ => null,
+        };
+
+        private PersonSet? EventSet(EventCriterion e, string name, string alias)
+        {
+            if (e.VisitTypes is { Count: > 0 })
+            {
+                return null;
+            }
+
+            var where = new StringBuilder();
+            var flag = new StringBuilder($"{alias}.person_id IS NOT NULL");
+            if (e.Value is { } value)
+            {
+                // One-sided value ranges, any event, no window, at least one: some event's value is in range
+                // <=> the smallest (largest) value of some concept and unit is.
+                var lower = value.Gte is not null || value.Gt is not null;
+                var upper = value.Lte is not null || value.Lt is not null;
+                if (e.Occurrence != Occurrence.Any || e.Window is not null || e.Count != CountRange.AtLeastOne || lower == upper)
+                {
+                    return null;
+                }
+
+                where.Append(Range(upper ? "a.min_value" : "a.max_value", value));
+            }
+            else if (e.Occurrence == Occurrence.First)
+            {
+                flag.Append(e.Window is { } w ? WindowCondition(w, $"{alias}.f") : "");
+            }
+            else if (e.Occurrence == Occurrence.Last)
+            {
+                flag.Append(e.Window is { } w ? WindowCondition(w, $"{alias}.l") : "");
+            }
+            else if (e.Count == CountRange.AtLeastOne)
+            {
+                if (e.Window is { } w)
+                {
+                    var upper = w.End is not null || w.To is not null;
+                    var lower = w.Start is not null || w.From is not null;
+                    if (upper && lower)
+                    {
+                        return null;
+                    }
+
+                    // Only upper bounds: the first event is early enough; only lower bounds: the last is late enough.
+                    flag.Append(WindowCondition(w, upper ? $"{alias}.f" : $"{alias}.l"));
+                }
+            }
+            else
+            {
+                // A number of events without window, at least one: their sum over the set.
+                if (e.Window is not null || e.Count.Min < 1)
+                {
+                    return null;
+                }
+
+                flag.Append(CultureInfo.InvariantCulture, $" AND {alias}.n >= {Parameter(e.Count.Min)}");
+                if (e.Count.Max is { } max)
+                {
+                    flag.Append(CultureInfo.InvariantCulture, $" AND {alias}.n <= {Parameter(max)}");
+                }
+            }
+
+            var set = ConceptSet(e.Concepts);
+            if (e.Units.Count > 0)
+            {
+                where.Append(CultureInfo.InvariantCulture, $" AND a.unit_concept_id = ANY({Parameter(e.Units.ToArray())})");
+            }
+
+            var existence = e.Value is not null || (e.Occurrence == Occurrence.Any && e.Count == CountRange.AtLeastOne && e.Window is null);
+            var words = $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)";
+            if (existence && e.Value is null && e.Units.Count == 0)
+            {
+                // Any event of the set, ever: the OR of the set's person words, one row per 64 persons.
+                var wordCte = $"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT w.word, bit_or(w.bits) AS bits
+                        FROM {schema}.agg_event_words w
+                        WHERE w.domain IN ({DomainCodes(e.Domain)}) AND w.concept_id IN (SELECT concept_id FROM {set})
+                        GROUP BY w.word
+                    )
+                    """;
+                return new PersonSet(wordCte, words, Words: true);
+            }
+
+            if (existence)
+            {
+                // Existence with a value (and units): the matching summary rows folded into person words.
+                var valueCte = $"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT a.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(a.person_id & 63 AS integer)) AS bits
+                        FROM {schema}.agg_event a
+                        WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
+                        GROUP BY a.person_id >> 6
+                    )
+                    """;
+                return new PersonSet(valueCte, words, Words: true);
+            }
+
+            // Only the aggregates the flag reads: a narrower hash table per person.
+            var flagText = flag.ToString();
+            var aggregates = new List<string> { "a.person_id" };
+            aggregates.AddRange(new[] { ("f", "min(a.first_date) AS f"), ("l", "max(a.last_date) AS l"), ("n", "sum(a.events) AS n") }
+                .Where(x => flagText.Contains($"{alias}.{x.Item1}", StringComparison.Ordinal)).Select(x => x.Item2));
+            var cte = $"""
+
+                {name} AS MATERIALIZED (
+                    SELECT {string.Join(", ", aggregates)}
+                    FROM {schema}.agg_event a
+                    WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
+                    GROUP BY a.person_id
                 )
-                """);
-            var columns = new StringBuilder("b.person_id, b.index_date, b.consented");
-            for (var i = 1; i <= definition.Criteria.Count; i++)
+                """;
+            return new PersonSet(cte, flagText);
+        }
+
+        private PersonSet? VariantSet(VariantCriterion v, string name, string alias)
+        {
+            if (v.Window is { IsRelative: true })
             {
-                columns.Append(CultureInfo.InvariantCulture, $", s{i}.ok AS c{i}");
+                return null;
             }
 
-            ctes.Add(
-                $"""
+            if (v.Count.Min < 1)
+            {
+                return null;
+            }
 
-                flags AS (
-                    SELECT {columns}
-                    FROM population b{laterals}
+            // The per-person filter of VariantExpression without its correlation, grouped by person.
+            var filter = VariantFilter(v, "true");
+            var flag = new StringBuilder($"{alias}.person_id IS NOT NULL");
+
+            if (v.Count != CountRange.AtLeastOne)
+            {
+                flag.Append(CultureInfo.InvariantCulture, $" AND {alias}.n >= {Parameter(v.Count.Min)}");
+                if (v.Count.Max is { } max)
+                {
+                    flag.Append(CultureInfo.InvariantCulture, $" AND {alias}.n <= {Parameter(max)}");
+                }
+            }
+
+            var cte = $"""
+
+                {name} AS MATERIALIZED (
+                    SELECT v.person_id, count(*) AS n FROM {schema}.variant_occurrence v WHERE {filter} GROUP BY v.person_id
                 )
-                """);
-            sql.Append(string.Join(",", ctes));
-            var last = definition.Criteria.Count == 0 ? "true" : $"c{definition.Criteria.Count}";
-            if (members)
+                """;
+            return new PersonSet(cte, flag.ToString());
+        }
+
+        private PersonSet? ScoreSet(GenomicScoreCriterion g, string name, string alias)
+        {
+            if (g.Window is { IsRelative: true })
             {
-                sql.Append(CultureInfo.InvariantCulture, $"\nSELECT person_id, index_date\nFROM flags\nWHERE consented AND {last}");
-                return new CompiledSubgroup(sql.ToString(), _parameters, steps);
+                return null;
             }
 
-            var counts = new StringBuilder("\nSELECT count(*) AS persons,\n       count(*) FILTER (WHERE consented) AS consented");
-            for (var i = 1; i <= definition.Criteria.Count; i++)
-            {
-                counts.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE consented AND c{i}) AS step{i}");
-            }
+            var cte = $"""
 
-            counts.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE {last}) AS matched_before_consent\nFROM flags");
-            sql.Append(counts);
-            return new CompiledSubgroup(sql.ToString(), _parameters, steps);
+                {name} AS MATERIALIZED (
+                    SELECT DISTINCT g.person_id FROM {schema}.genomic_score g WHERE {ScoreFilter(g, "true")}
+                )
+                """;
+            return new PersonSet(cte, $"{alias}.person_id IS NOT NULL");
         }
 
         private string Parameter(object value)
@@ -366,9 +659,13 @@ public static class SubgroupCompiler
             return $"EXISTS (SELECT 1 FROM (SELECT e.d FROM {Rows(criterion.Domain, correlated: true)} e WHERE {filter} ORDER BY {order} LIMIT 1) f WHERE true{window})";
         }
 
-        private string VariantExpression(VariantCriterion criterion)
+        private string VariantExpression(VariantCriterion criterion) =>
+            Count($"{schema}.variant_occurrence v WHERE {VariantFilter(criterion, "v.person_id = b.person_id")}", criterion.Count);
+
+        /// <summary>The conditions on a variant_occurrence row v, after <paramref name="person"/> (the correlation, or true).</summary>
+        private string VariantFilter(VariantCriterion criterion, string person)
         {
-            var filter = new StringBuilder("v.person_id = b.person_id");
+            var filter = new StringBuilder(person);
             if (criterion.Gene is { } gene)
             {
                 filter.Append(CultureInfo.InvariantCulture, $" AND v.gene_symbol = {Parameter(gene)}");
@@ -392,12 +689,16 @@ public static class SubgroupCompiler
                 filter.Append(WindowCondition(window, "v.sample_date"));
             }
 
-            return Count($"{schema}.variant_occurrence v WHERE {filter}", criterion.Count);
+            return filter.ToString();
         }
 
-        private string ScoreExpression(GenomicScoreCriterion criterion)
+        private string ScoreExpression(GenomicScoreCriterion criterion) =>
+            $"EXISTS (SELECT 1 FROM {schema}.genomic_score g WHERE {ScoreFilter(criterion, "g.person_id = b.person_id")})";
+
+        /// <summary>The conditions on a genomic_score row g, after <paramref name="person"/> (the correlation, or true).</summary>
+        private string ScoreFilter(GenomicScoreCriterion criterion, string person)
         {
-            var filter = new StringBuilder($"g.person_id = b.person_id AND g.score_id = {Parameter(criterion.ScoreId)}");
+            var filter = new StringBuilder($"{person} AND g.score_id = {Parameter(criterion.ScoreId)}");
             if (criterion.Percentile is { } percentile)
             {
                 filter.Append(Range("g.percentile", percentile));
@@ -413,7 +714,7 @@ public static class SubgroupCompiler
                 filter.Append(WindowCondition(window, "g.measured_date"));
             }
 
-            return $"EXISTS (SELECT 1 FROM {schema}.genomic_score g WHERE {filter})";
+            return filter.ToString();
         }
 
         private string WearableExpression(WearableCriterion criterion)

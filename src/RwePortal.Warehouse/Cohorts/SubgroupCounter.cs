@@ -19,6 +19,12 @@ public sealed class SubgroupCounter(WarehouseConnections connections)
     /// <summary>The purpose a count is for when the caller names none.</summary>
     public const string DefaultPurpose = "research";
 
+    /// <summary>
+    /// Settings for the count's own transaction (decision 0742): the person-level hash joins and aggregates of a large
+    /// source fit in memory instead of spilling, and the population is hash-joined, never sorted, with its sets.
+    /// </summary>
+    internal const string PlannerSettings = "SET LOCAL work_mem = '256MB'; SET LOCAL hash_mem_multiplier = 2; SET LOCAL enable_mergejoin = off";
+
     public static CompiledSubgroup Compile(SubgroupDefinition definition, DataSource source, string purpose) =>
         SubgroupCompiler.Compile(definition, source.SchemaName, source.Name, purpose);
 
@@ -27,8 +33,10 @@ public sealed class SubgroupCounter(WarehouseConnections connections)
     {
         var compiled = Compile(definition, source, purpose);
         await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(PlannerSettings, transaction: transaction, cancellationToken: cancellationToken));
         var lines = await connection.QueryAsync<string>(new CommandDefinition(
-            "EXPLAIN (ANALYZE, BUFFERS) " + compiled.Sql, Parameters(compiled), commandTimeout: WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            "EXPLAIN (ANALYZE, BUFFERS) " + compiled.Sql, Parameters(compiled), transaction, WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
         return lines.ToList();
     }
 
@@ -49,8 +57,10 @@ public sealed class SubgroupCounter(WarehouseConnections connections)
         var parameters = Parameters(compiled);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var connection = await connections.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(PlannerSettings, transaction: transaction, cancellationToken: cancellationToken));
         using var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            compiled.Sql, parameters, commandTimeout: WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            compiled.Sql, parameters, transaction, WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
         if (!await reader.ReadAsync(cancellationToken))
         {
             throw new InvalidOperationException("a subgroup count returned no row");

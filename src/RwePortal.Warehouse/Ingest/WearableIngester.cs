@@ -144,6 +144,8 @@ public static class WearableIngester
         }
 
         await transaction.CommitAsync(cancellationToken);
+        // The daily rows are summarised for subgroup counts (decision 0741): the write marked them stale; rebuild.
+        await Cohorts.SubgroupAggregates.RebuildIfAggregatedAsync(connection, schema, cancellationToken);
         var distinctPersons = daily.Select(d => d.PersonId).Concat(hourly.Keys.Select(k => k.Person)).Distinct().Count();
         return new WearableIngestResult(distinctPersons, daily.Count, readings, hourly.Count);
     }

@@ -61,6 +61,8 @@ public sealed class OmopCsvLoader(NpgsqlDataSource dataSource)
         indexClock.Stop();
         var analyzeClock = Stopwatch.StartNew();
         await CdmSchema.AnalyzeAsync(connection, schemaName, cancellationToken);
+        // The subgroup pre-aggregations follow the tables they summarise (decision 0741).
+        await Cohorts.SubgroupAggregates.RebuildAsync(connection, schemaName, cancellationToken);
         analyzeClock.Stop();
         return new OmopLoadResult(schemaName, loads, skipped, indexes.PrimaryKeyViolations, copyClock.Elapsed, indexClock.Elapsed, analyzeClock.Elapsed);
     }

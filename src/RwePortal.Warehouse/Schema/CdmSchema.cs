@@ -21,7 +21,8 @@ public static class CdmSchema
             $"CREATE SCHEMA IF NOT EXISTS {schemaName};",
             SqlResources.ReadForSchema(SqlResources.CdmDdl, schemaName),
             SqlResources.ReadForSchema(SqlResources.GenomicsDdl, schemaName),
-            SqlResources.ReadForSchema(SqlResources.WearablesDdl, schemaName));
+            SqlResources.ReadForSchema(SqlResources.WearablesDdl, schemaName),
+            SqlResources.ReadForSchema(SqlResources.AggregatesDdl, schemaName));
         await ExecuteAsync(connection, sql, cancellationToken);
     }
 

@@ -15,6 +15,8 @@ public static class SqlResources
     public const string WearablesDdl = "db/extensions/wearables.sql";
     public const string ExtensionIndexes = "db/extensions/indexes.sql";
     public const string ConsentDdl = "db/extensions/consent.sql";
+    public const string AggregatesDdl = "db/extensions/aggregates.sql";
+    public const string AggregatesRebuild = "db/extensions/aggregates_rebuild.sql";
     public const string DataSourcesDdl = "db/app/data_sources.sql";
 
     /// <summary>The placeholder for the data source's schema in the per-source SQL files.</summary>

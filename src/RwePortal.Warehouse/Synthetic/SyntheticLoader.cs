@@ -204,6 +204,13 @@ public static class SyntheticLoader
         await CdmSchema.AnalyzeAsync(connection, schema, cancellationToken);
         await CdmSchema.ExecuteAsync(connection, "ANALYZE gov.consent;", cancellationToken);
         analyze.Stop();
+
+        // Subgroup pre-aggregations and consent bitmaps of the new rows (decisions 0740, 0741).
+        var aggregates = Stopwatch.StartNew();
+        await Cohorts.SubgroupAggregates.RebuildAsync(connection, schema, cancellationToken);
+        await Cohorts.SubgroupAggregates.RefreshConsentAsync(connection, sourceName, cancellationToken);
+        aggregates.Stop();
+        progress?.Invoke($"subgroup aggregates and consent bitmaps built in {aggregates.Elapsed.TotalSeconds:F1} s");
         progress?.Invoke($"statistics gathered in {analyze.Elapsed.TotalSeconds:F1} s");
 
         var figures = new List<TableLoadFigure>();
@@ -270,6 +277,8 @@ public static class SyntheticLoader
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // Without bitmaps the consent triggers leave the COPY batches alone; the load rebuilds them at the end.
+        await Cohorts.SubgroupAggregates.ForgetConsentAsync(connection, sourceName, cancellationToken);
         await using var delete = new NpgsqlCommand("DELETE FROM gov.consent WHERE source = @source", connection) { CommandTimeout = 0 };
         delete.Parameters.AddWithValue("source", sourceName);
         await delete.ExecuteNonQueryAsync(cancellationToken);

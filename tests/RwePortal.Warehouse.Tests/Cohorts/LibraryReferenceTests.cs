@@ -93,8 +93,10 @@ public sealed partial class LibraryReferenceTests(CohortWarehouseFixture fixture
     {
         var compiled = SubgroupCompiler.Compile(Resolved(WithReferences, OlderBleeders, [192671]), "cdm_eunomia", CohortWarehouseFixture.Eunomia, "research");
 
-        // Consent holds in the nested statement too (its members are consented persons), on the same @source and @purpose.
-        Assert.Equal(2, Regex.Count(compiled.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
+        // Consent holds in the nested statement too (its members are consented persons), on the same @source and @purpose:
+        // the outer CDM-table body's filter, and the nested statement once in each of the two bodies (decision 0741).
+        Assert.Equal(3, Regex.Count(compiled.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
+        Assert.Equal(3, Regex.Count(compiled.Sql, Regex.Escape(SubgroupCompiler.ConsentBitmap)));
         Assert.Contains("b.person_id IN (SELECT m.person_id FROM (", compiled.Sql, StringComparison.Ordinal);
         var used = ParameterName().Matches(compiled.Sql).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
         var declared = compiled.Parameters.Select(p => p.Name).ToList();
@@ -102,7 +104,8 @@ public sealed partial class LibraryReferenceTests(CohortWarehouseFixture fixture
         Assert.Empty(declared.Except(used));
         Assert.Empty(used.Except(declared));
         Assert.Contains(compiled.Parameters, p => p.Value is double d && d == 40);
-        Assert.DoesNotContain("40", compiled.Sql, StringComparison.Ordinal);
+        // The value 40 is a parameter; placeholders such as @p40 are names, not the value.
+        Assert.DoesNotMatch(@"(?<!@p)\b40\b", compiled.Sql);
         Assert.Equal(["all persons, consented", "criteria[0]: sex", "criteria[1]: any of 2"], compiled.Steps);
     }
 

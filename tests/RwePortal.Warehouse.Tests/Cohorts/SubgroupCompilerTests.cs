@@ -39,6 +39,10 @@ public sealed partial class SubgroupCompilerTests
 
         Assert.Single(Regex.Matches(compiled.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
         Assert.Contains("LEFT JOIN gov.consented_persons(@source, @purpose) c ON c.person_id = b.person_id", compiled.Sql, StringComparison.Ordinal);
+        // The aggregated body flags every population row from the consent bitmap instead.
+        Assert.Single(Regex.Matches(compiled.Sql, Regex.Escape(SubgroupCompiler.ConsentBitmap)));
+        Assert.Contains("SELECT cb.word, cb.bits FROM gov.consent_bitmap(@source, @purpose) cb", compiled.Sql, StringComparison.Ordinal);
+        Assert.Equal(1, Regex.Count(compiled.Sql, Regex.Escape("LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6")));
         Assert.Contains("population AS MATERIALIZED", compiled.Sql, StringComparison.Ordinal);
         Assert.DoesNotContain(";", compiled.Sql, StringComparison.Ordinal);
         Assert.Equal(17, compiled.Steps.Count);

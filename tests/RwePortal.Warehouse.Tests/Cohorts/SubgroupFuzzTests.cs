@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using CsCheck;
 using Npgsql;
 using RwePortal.Warehouse.Cohorts;
@@ -159,11 +160,23 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
 
             valid++;
             var compiled = SubgroupCompiler.Compile(result.Definition!, "cdm_eunomia", "eunomia", "research");
-            Assert.Contains(SubgroupCompiler.ConsentFilter, compiled.Sql, StringComparison.Ordinal);
-            Assert.DoesNotContain("'", compiled.Sql, StringComparison.Ordinal);
-            Assert.DoesNotContain(";", compiled.Sql, StringComparison.Ordinal);
-            Assert.DoesNotContain("--", compiled.Sql, StringComparison.Ordinal);
-            Assert.Equal(result.Definition!.Criteria.Count + 1, compiled.Steps.Count);
+            var members = SubgroupCompiler.CompileMembers(result.Definition!, "cdm_eunomia", "eunomia", "research");
+            foreach (var statement in new[] { compiled, members })
+            {
+                // Consent in both bodies: the CDM-table body joins the filter, the aggregated body the bitmap; every
+                // population row is flagged, and members and counts take only consented rows.
+                Assert.Single(Regex.Matches(statement.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
+                Assert.Single(Regex.Matches(statement.Sql, Regex.Escape(SubgroupCompiler.ConsentBitmap)));
+                Assert.Contains("LEFT JOIN gov.consented_persons(@source, @purpose) c ON c.person_id = b.person_id", statement.Sql, StringComparison.Ordinal);
+                Assert.Equal(1, Regex.Count(statement.Sql, Regex.Escape("LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6")));
+                Assert.DoesNotContain("'", statement.Sql, StringComparison.Ordinal);
+                Assert.DoesNotContain(";", statement.Sql, StringComparison.Ordinal);
+                Assert.DoesNotContain("--", statement.Sql, StringComparison.Ordinal);
+                Assert.Equal(result.Definition!.Criteria.Count + 1, statement.Steps.Count);
+            }
+
+            Assert.Equal(2, Regex.Count(members.Sql, "WHERE consented AND "));
+            Assert.Equal(2, Regex.Count(compiled.Sql, @"count\(\*\) FILTER \(WHERE consented\) AS consented"));
         }, iter: 3000, threads: 1);
 
         Assert.True(valid > 100, $"the generator reaches valid definitions too ({valid})");

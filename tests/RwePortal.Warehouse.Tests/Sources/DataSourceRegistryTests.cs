@@ -30,7 +30,7 @@ public sealed class DataSourceRegistryTests(TestDatabase database) : IClassFixtu
         Assert.Null(added.LoadedAt);
         Assert.Empty(added.RowCounts);
         await using var connection = await _dataSource.OpenConnectionAsync();
-        Assert.Equal(43, await connection.ExecuteScalarAsync<long>(
+        Assert.Equal(43 + RwePortal.Warehouse.Cohorts.SubgroupAggregates.Tables.Count, await connection.ExecuteScalarAsync<long>(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'cdm_registry_add'"));
         Assert.Contains(await registry.ListAsync(CancellationToken.None), s => s.Name == "registry_add");
     }

@@ -1,0 +1,41 @@
+-- Subgroup pre-aggregations of one source (decision 0741; docs/criteria.md "Pre-aggregations"). Created empty with the
+-- source's schema (CdmSchema; the migration adds them to older schemas), filled by aggregates_rebuild.sql, which the
+-- loaders run after a load. The subgroup compiler reads them only while gov.warehouse_aggregates says they are fresh
+-- and the CDM tables otherwise; any write to a summarised table marks the source stale (statement triggers installed
+-- by the rebuild), so a count never reads a summary older than its data.
+--
+-- agg_event: per domain, concept, unit and person the first and last date, the number of events and the smallest and
+-- largest value. Domains: 1 condition, 2 drug, 3 procedure, 4 observation, 5 measurement, 6 visit. It answers, without
+-- touching the event tables: the first (last) event of a concept set, "any event" with only an upper (lower) date
+-- bound (first date <= bound; last date >= bound), event counts without window, and one-sided value ranges without
+-- window (min value <= x; max value >= x).
+--
+-- agg_wearable_span: per person the first and last day worn (wear minutes > 0); a wearable window is asked only of
+-- the persons whose span overlaps it.
+--
+-- agg_event_words: per domain and concept the persons with any event, as words of 64 person ids (word = person_id >> 6,
+-- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words.
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_event (
+    domain smallint NOT NULL,
+    concept_id integer NOT NULL,
+    unit_concept_id integer NULL,
+    person_id bigint NOT NULL,
+    first_date date NOT NULL,
+    last_date date NOT NULL,
+    events bigint NOT NULL,
+    min_value numeric NULL,
+    max_value numeric NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_event_words (
+    domain smallint NOT NULL,
+    concept_id integer NOT NULL,
+    word bigint NOT NULL,
+    bits bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_wearable_span (
+    person_id bigint NOT NULL,
+    first_date date NOT NULL,
+    last_date date NOT NULL
+);

@@ -1,0 +1,62 @@
+-- Rebuilds the subgroup pre-aggregations of one source (db/extensions/aggregates.sql describes them), in one
+-- transaction; SubgroupAggregates runs it after a load, then VACUUM ANALYZE (index-only scans need the visibility map).
+-- Writers of the summarised tables wait until the summary and its freshness are committed together.
+LOCK TABLE {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
+    {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence, {{schema}}.wearable_daily IN SHARE MODE;
+
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span;
+
+INSERT INTO {{schema}}.agg_event
+SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
+FROM {{schema}}.condition_occurrence GROUP BY condition_concept_id, person_id;
+INSERT INTO {{schema}}.agg_event
+SELECT 2, drug_concept_id, NULL, person_id, min(drug_exposure_start_date), max(drug_exposure_start_date), count(*), NULL, NULL
+FROM {{schema}}.drug_exposure GROUP BY drug_concept_id, person_id;
+INSERT INTO {{schema}}.agg_event
+SELECT 3, procedure_concept_id, NULL, person_id, min(procedure_date), max(procedure_date), count(*), NULL, NULL
+FROM {{schema}}.procedure_occurrence GROUP BY procedure_concept_id, person_id;
+INSERT INTO {{schema}}.agg_event
+SELECT 4, observation_concept_id, unit_concept_id, person_id, min(observation_date), max(observation_date), count(*),
+       min(value_as_number), max(value_as_number)
+FROM {{schema}}.observation GROUP BY observation_concept_id, unit_concept_id, person_id;
+INSERT INTO {{schema}}.agg_event
+SELECT 5, measurement_concept_id, unit_concept_id, person_id, min(measurement_date), max(measurement_date), count(*),
+       min(value_as_number), max(value_as_number)
+FROM {{schema}}.measurement GROUP BY measurement_concept_id, unit_concept_id, person_id;
+INSERT INTO {{schema}}.agg_event
+SELECT 6, visit_concept_id, NULL, person_id, min(visit_start_date), max(visit_start_date), count(*), NULL, NULL
+FROM {{schema}}.visit_occurrence GROUP BY visit_concept_id, person_id;
+
+-- A concept set's persons in person order, everything a criterion reads in the index (index-only scans).
+CREATE INDEX ix_agg_event_concept_person ON {{schema}}.agg_event (domain, concept_id, person_id)
+    INCLUDE (unit_concept_id, first_date, last_date, events, min_value, max_value);
+
+INSERT INTO {{schema}}.agg_event_words
+SELECT domain, concept_id, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)
+FROM {{schema}}.agg_event GROUP BY domain, concept_id, person_id >> 6;
+
+CREATE INDEX ix_agg_event_words_concept ON {{schema}}.agg_event_words (domain, concept_id) INCLUDE (word, bits);
+
+INSERT INTO {{schema}}.agg_wearable_span
+SELECT person_id, min(measurement_date), max(measurement_date)
+FROM {{schema}}.wearable_daily WHERE wear_minutes > 0 GROUP BY person_id;
+
+CREATE INDEX ix_agg_wearable_span_person ON {{schema}}.agg_wearable_span (person_id) INCLUDE (first_date, last_date);
+
+-- Writes to the summarised tables mark the source stale until the next rebuild.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily'] LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS agg_stale ON {{schema}}.%I', t);
+        EXECUTE format('CREATE TRIGGER agg_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {{schema}}.%I '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION gov.mark_aggregates_stale()', t);
+    END LOOP;
+END $$;
+
+INSERT INTO gov.warehouse_aggregates (schema_name, fresh, built_at) VALUES ('{{schema}}', true, clock_timestamp())
+ON CONFLICT (schema_name) DO UPDATE SET fresh = true, built_at = excluded.built_at;

@@ -1,0 +1,199 @@
+using CsCheck;
+using RwePortal.Warehouse.Cohorts;
+using RwePortal.Warehouse.Sources;
+
+namespace RwePortal.Warehouse.Tests.Cohorts;
+
+/// <summary>
+/// The pre-aggregated path (agg_event, person sets) against the CDM-table path on the same source: every number of a
+/// count (persons, consented, each attrition step, removed by consent) is the same, for definitions chosen to reach
+/// every set form (first / last / any with upper or lower bounds, counts, one-sided values with units, PRO, variant,
+/// genomic score, not; wearable windows asked only within worn spans; enrollment per person) and for random combinations of them; a write to a summarised table sends counts back to the
+/// CDM tables until the loaders rebuild.
+/// </summary>
+[Collection(CohortWarehouseCollection.Name)]
+public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
+{
+    private const string Index = """{"kind": "drug", "concepts": [{"id": 2000000402}, {"id": 1341927}], "occurrence": "first"}""";
+
+    private static readonly string[] Leaves =
+    [
+        """{"kind": "condition", "concepts": [{"id": 316139}]}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}], "window": {"end": -1}}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}], "window": {"start": 0}}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}], "window": {"to": "2021-06-30"}}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}], "occurrence": "first", "window": {"start": -730, "end": -1}}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}], "occurrence": "last", "window": {"from": "2022-01-01"}}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}], "count": {"min": 2, "max": 4}}""",
+        """{"kind": "condition", "concepts": [{"id": 316139}, {"id": 2000000105, "exclude": true}], "count": {"min": 3}}""",
+        """{"kind": "drug", "concepts": [{"id": 2000000402}], "window": {"start": -365, "end": -1}}""",
+        """{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"lte": 40}, "units": [8554]}""",
+        """{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"gt": 50}}""",
+        """{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"gte": 30, "lt": 45}}""",
+        """{"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 50}}""",
+        """{"kind": "visit", "concepts": [{"id": 9201}], "count": {"min": 2}}""",
+        """{"kind": "variant", "gene": "TTR", "significance": ["pathogenic", "likely_pathogenic"]}""",
+        """{"kind": "variant", "gene": "TTR", "count": {"min": 1, "max": 1}}""",
+        """{"kind": "genomicScore", "scoreId": "RWE-PRS-HF-1", "percentile": {"gte": 80}}""",
+        """{"not": {"kind": "variant", "gene": "TTR"}}""",
+        """{"not": {"kind": "condition", "concepts": [{"id": 316139}], "window": {"end": -1}}}""",
+        """{"kind": "sex", "concepts": [8532]}""",
+        """{"kind": "age", "min": 65}""",
+        """{"kind": "enrollment", "window": {"start": -365, "end": -1}, "allowedGapDays": 30}""",
+        """{"kind": "enrollment", "window": {"from": "2022-01-01", "to": "2022-12-31"}, "allowedGapDays": 30}""",
+        """{"kind": "enrollment", "window": {"from": "2021-03-01", "to": "2023-02-28"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"lt": 4000}, "minDaysWorn": 30, "window": {"from": "2023-01-01", "to": "2023-12-31"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 5, "window": {"start": -90, "end": -1}}""",
+        """{"kind": "wearable", "metric": "steps", "minDaysWorn": 3, "window": {"start": -30, "end": -1}, "baseline": {"window": {"start": -120, "end": -91}, "changePercent": {"lte": -10}}}""",
+        """{"kind": "wearable", "metric": "restingHeartRate", "mean": {"gte": 60, "lte": 80}, "window": {"from": "2022-01-01", "to": "2022-06-30"}}""",
+        """{"not": {"kind": "wearable", "metric": "hrv", "mean": {"gt": 30}, "minDaysWorn": 5, "window": {"from": "2023-01-01", "to": "2023-03-31"}}}""",
+        """{"any": [{"kind": "variant", "gene": "TTR"}, {"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 40}}]}""",
+    ];
+
+    private async Task<(SubgroupCount Fast, SubgroupCount Tables)> BothPathsAsync(DataSource source, string json)
+    {
+        var fast = await fixture.CountAsync(source, json);
+        await fixture.OwnerSqlAsync("UPDATE gov.warehouse_aggregates SET fresh = false WHERE schema_name = @schema", new { schema = source.SchemaName });
+        try
+        {
+            return (fast, await fixture.CountAsync(source, json));
+        }
+        finally
+        {
+            await fixture.OwnerSqlAsync("UPDATE gov.warehouse_aggregates SET fresh = true WHERE schema_name = @schema", new { schema = source.SchemaName });
+        }
+    }
+
+    private static void AssertSame(SubgroupCount fast, SubgroupCount tables, string json)
+    {
+        Assert.True(tables.Persons == fast.Persons, $"persons {fast.Persons} vs {tables.Persons}: {json}");
+        Assert.True(tables.RemovedByConsent == fast.RemovedByConsent, $"removed {fast.RemovedByConsent} vs {tables.RemovedByConsent}: {json}");
+        Assert.True(
+            tables.Attrition.Select(s => s.Remaining).SequenceEqual(fast.Attrition.Select(s => s.Remaining)),
+            $"attrition {string.Join(",", fast.Attrition.Select(s => s.Remaining))} vs {string.Join(",", tables.Attrition.Select(s => s.Remaining))}: {json}");
+    }
+
+    [Fact]
+    public async Task The_synthetic_source_is_aggregated_and_fresh_after_its_load()
+    {
+        var fresh = await fixture.OwnerCountAsync(
+            "SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND fresh", new { schema = fixture.SyntheticSource.SchemaName });
+        var rows = await fixture.OwnerCountAsync("SELECT count(*) FROM cdm_syn.agg_event");
+        var expected = await fixture.OwnerCountAsync(
+            "SELECT count(*) FROM (SELECT DISTINCT condition_concept_id, person_id FROM cdm_syn.condition_occurrence) x");
+        var conditions = await fixture.OwnerCountAsync("SELECT count(*) FROM cdm_syn.agg_event WHERE domain = 1");
+
+        Assert.Equal(1, fresh);
+        Assert.True(rows > 10_000, $"the summary has rows ({rows})");
+        Assert.Equal(expected, conditions);
+    }
+
+    [Fact]
+    public async Task Each_set_form_counts_as_the_cdm_tables_do_with_and_without_index()
+    {
+        foreach (var leaf in Leaves)
+        {
+            foreach (var json in new[]
+            {
+                $$"""{"version": 1, "index": {{Index}}, "criteria": [{{leaf}}]}""",
+                $$"""{"version": 1, "criteria": [{{leaf}}]}""",
+            })
+            {
+                if (!SubgroupDefinitionParser.Parse(json).IsValid)
+                {
+                    // Relative windows need the index; age needs it too.
+                    Assert.DoesNotContain("\"index\"", json, StringComparison.Ordinal);
+                    continue;
+                }
+
+                var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+                AssertSame(fast, tables, json);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Random_combinations_count_as_the_cdm_tables_do()
+    {
+        var checkedDefinitions = 0;
+        var definitions = Gen.OneOf(Leaves).Array[1, 4].SelectMany(leaves => Gen.Bool.Select(indexed => (leaves, indexed)));
+        await definitions.SampleAsync(async (leaves, indexed) =>
+        {
+            var json = indexed
+                ? $$"""{"version": 1, "index": {{Index}}, "criteria": [{{string.Join(",", leaves)}}]}"""
+                : $$"""{"version": 1, "criteria": [{{string.Join(",", leaves)}}]}""";
+            if (!SubgroupDefinitionParser.Parse(json).IsValid)
+            {
+                return;
+            }
+
+            var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+            AssertSame(fast, tables, json);
+            checkedDefinitions++;
+        }, iter: 25, threads: 1);
+
+        Assert.True(checkedDefinitions > 10, $"enough valid combinations were counted ({checkedDefinitions})");
+    }
+
+    [Fact]
+    public async Task Eunomia_examples_count_the_same_on_both_paths()
+    {
+        foreach (var example in new[] { "eunomia-gi-bleed.json", "eunomia-celecoxib-new-users.json" })
+        {
+            var json = Examples.Read(example);
+            var (fast, tables) = await BothPathsAsync(fixture.EunomiaSource, json);
+            AssertSame(fast, tables, json);
+        }
+    }
+
+    [Fact]
+    public async Task While_fresh_the_count_reads_the_summary_and_not_the_event_table()
+    {
+        var definition = CohortWarehouseFixture.Definition(Examples.Read("synthetic-heart-failure.json"));
+
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None));
+
+        var lines = plan.Split('\n');
+        Assert.Contains(lines, line => line.Contains("agg_event", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains("condition_occurrence", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_write_to_an_event_table_sends_counts_to_the_cdm_tables_until_the_rebuild()
+    {
+        const string Name = "aggstale";
+        var registry = new DataSourceRegistry(fixture.Owner);
+        var source = await registry.FindAsync(Name, CancellationToken.None) ?? await registry.AddAsync(Name, "stale aggregates test", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"""
+            INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+            SELECT g, 8507, 1960, 0, 0 FROM generate_series(1, 40) g;
+            INSERT INTO cdm_{Name}.condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+            SELECT g, g, 192671, DATE '2020-01-01', 32817 FROM generate_series(1, 20) g;
+            INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('{Name}', 'research', 'waiver', 'IRB-AGG-1', 'test');
+            """);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        const string Json = """{"version": 1, "criteria": [{"kind": "condition", "concepts": [{"id": 192671}]}]}""";
+        var before = await fixture.CountAsync(source, Json);
+        await fixture.OwnerSqlAsync(
+            $"INSERT INTO cdm_{Name}.condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id) VALUES (100, 30, 192671, DATE '2021-01-01', 32817)");
+        var stale = await fixture.OwnerCountAsync("SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND NOT fresh", new { schema = source.SchemaName });
+        var afterWrite = await fixture.CountAsync(source, Json);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        var afterRebuild = await fixture.CountAsync(source, Json);
+        var summarised = await fixture.OwnerCountAsync($"SELECT count(*) FROM cdm_{Name}.agg_event WHERE person_id = 30");
+
+        Assert.Equal(20, before.Count);
+        Assert.Equal(1, stale);
+        Assert.Equal(21, afterWrite.Count);
+        Assert.Equal(21, afterRebuild.Count);
+        Assert.Equal(1, summarised);
+    }
+}
