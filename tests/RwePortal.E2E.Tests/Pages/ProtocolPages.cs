@@ -15,10 +15,17 @@ public sealed class ProtocolPages(IPage page)
     /// <summary>Imports a JSON file from the list; returns the new protocol's id once its page shows.</summary>
     public async Task<Guid> ImportAsync(string path)
     {
-        await page.GetByTestId("protocols-import").Locator("input[type=file]").SetInputFilesAsync(path);
+        await ChooseFileAsync(path);
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/protocols/[0-9a-f-]{36}$"));
         await Expect(page.GetByTestId("protocol-title")).ToHaveAttributeAsync("data-interactive", "true");
         return Guid.Parse(page.Url[^36..]);
+    }
+
+    /// <summary>Picks a file with the Import button, as a user does through the browser's file chooser.</summary>
+    public async Task ChooseFileAsync(string path)
+    {
+        var chooser = await page.RunAndWaitForFileChooserAsync(() => page.GetByTestId("protocols-import-button").ClickAsync());
+        await chooser.SetFilesAsync(path);
     }
 
     public async Task OpenAsync(Guid id, int? version = null)

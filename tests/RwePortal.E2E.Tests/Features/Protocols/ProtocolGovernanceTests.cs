@@ -125,7 +125,7 @@ public sealed class ProtocolGovernanceTests(PortalFixture portal)
         await pages.OpenListAsync();
         var before = await lead.GetByTestId("protocol-row").CountAsync();
 
-        await lead.GetByTestId("protocols-import").Locator("input[type=file]").SetInputFilesAsync(file);
+        await pages.ChooseFileAsync(file);
 
         await Expect(lead.GetByTestId("protocols-import-rejected")).ToBeVisibleAsync();
         var paths = await lead.Locator("[data-testid=protocols-import-error] code").AllInnerTextsAsync();
