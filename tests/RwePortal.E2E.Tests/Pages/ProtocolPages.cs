@@ -73,6 +73,21 @@ public sealed class ProtocolPages(IPage page)
         await input.BlurAsync();
     }
 
+    /// <summary>Runs the cohort preview of the version shown on <paramref name="source"/>; waits for the attrition table.</summary>
+    public async Task PreviewAsync(string source)
+    {
+        await page.Locator(".mud-tab").Filter(new() { HasText = "Cohort preview" }).ClickAsync();
+        await page.GetByTestId("preview-source").Locator("xpath=ancestor-or-self::div[contains(@class,'mud-select')][1]").First.ClickAsync();
+        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = source }).First.ClickAsync();
+        await page.GetByTestId("preview-run").ClickAsync();
+        var answer = page.Locator("[data-testid=preview-attrition], [data-testid=preview-error]").First;
+        await Expect(answer).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        if (await page.GetByTestId("preview-error").CountAsync() > 0)
+        {
+            throw new InvalidOperationException("The preview was refused: " + await page.GetByTestId("preview-error").InnerTextAsync());
+        }
+    }
+
     public async Task GoToStepAsync(string title) =>
         await page.GetByText(title, new() { Exact = true }).First.ClickAsync();
 }

@@ -42,6 +42,15 @@ public sealed class ProtocolGovernanceTests(PortalFixture portal)
         await pages.OpenListAsync();
         var id = await pages.ImportAsync(Example);
         await Expect(lead.GetByTestId("protocol-title")).ToContainTextAsync("Celecoxib versus diclofenac");
+
+        // The outcome-blind preview on Eunomia: attrition per arm, the prior-outcome step not run, no outcome shown.
+        await pages.PreviewAsync("eunomia");
+        await Expect(lead.GetByTestId("preview-step").First).ToBeVisibleAsync();
+        await Expect(lead.GetByTestId("preview-attrition")).ToContainTextAsync("applied once the version is approved");
+        await Expect(lead.GetByTestId("preview-attrition")).Not.ToContainTextAsync("haemorrhage");
+        await PortalFixture.ScreenshotAsync(lead, "protocol-preview");
+        await lead.Locator(".mud-tab").Filter(new() { HasText = "Document" }).ClickAsync();
+        await Expect(lead.GetByTestId("section-strategies")).ToContainTextAsync("celecoxib");
         await pages.SubmitAsync();
         await Expect(lead.GetByTestId("protocol-approve")).ToHaveCountAsync(0);
         await PortalFixture.ScreenshotAsync(lead, "protocol-submitted");
