@@ -1,5 +1,6 @@
 using MediatR;
 using Microsoft.AspNetCore.Components.Authorization;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Features.Protocols;
 using RwePortal.Application.Security;
 
@@ -8,6 +9,7 @@ namespace RwePortal.Web.Features.Protocols;
 /// <summary>
 /// Files of a protocol version served by the portal to a signed-in user of the protocol's tenant who may view
 /// protocols: the PDF of the print view and the JSON export. Another tenant's protocol answers 404, as the slices do.
+/// Both are on the audit trail as exports (the JSON one by its slice, the PDF here).
 /// </summary>
 public static class ProtocolEndpoints
 {
@@ -29,7 +31,7 @@ public static class ProtocolEndpoints
 
     private static async Task<IResult> PdfAsync(
         Guid id, int version, HttpContext http, IMediator mediator, AuthenticationStateProvider authentication, ProtocolPdfRenderer renderer,
-        CancellationToken cancellationToken)
+        IAuditTrail audit, CancellationToken cancellationToken)
     {
         Bind(http, authentication);
         var protocol = await mediator.Send(new GetProtocol.Query(id, version), cancellationToken);
@@ -39,7 +41,17 @@ public static class ProtocolEndpoints
         }
 
         var pdf = await renderer.RenderAsync(protocol.Value!, cancellationToken);
-        return Results.File(pdf, "application/pdf", $"protocol-{id:N}-v{version}.pdf");
+        var fileName = $"protocol-{id:N}-v{version}.pdf";
+        var shown = protocol.Value!.Versions.Single(v => v.Version == version);
+        await audit.RecordAsync(
+            new AuditRecord(AuditEventTypes.Export, $"ExportProtocolPdf: protocol '{protocol.Value.Title}' ({id}) v{version}", AuditOutcomes.Success, new Dictionary<string, object?>
+            {
+                ["file"] = fileName,
+                ["state"] = shown.State.ToString(),
+                ["content_hash"] = shown.ContentHash,
+            }),
+            cancellationToken);
+        return Results.File(pdf, "application/pdf", fileName);
     }
 
     private static async Task<IResult> JsonAsync(

@@ -109,6 +109,8 @@ public sealed class ProtocolGovernanceTests(PortalFixture portal)
         var body = await pdf.BodyAsync();
         Assert.Equal("%PDF", Encoding.ASCII.GetString(body, 0, 4));
         await File.WriteAllBytesAsync(Path.Combine(PortalFixture.ScreenshotFolder, "protocol-v1.pdf"), body);
+        Assert.Equal(1L, await portal.OwnerScalarAsync<long>(
+            $"SELECT count(*) FROM app.audit_event WHERE event_type = 'Export' AND target LIKE 'ExportProtocolPdf:%({id}) v1' AND user_email = '{Lead}' AND details->>'state' = 'Approved'"));
         var json = await lead.Context.APIRequest.GetAsync($"/protocols/{id}/v/1/export.json");
         Assert.Equal(200, json.Status);
         Assert.Contains("\"format\": \"rweportal.protocol\"", await json.TextAsync(), StringComparison.Ordinal);
@@ -117,6 +119,7 @@ public sealed class ProtocolGovernanceTests(PortalFixture portal)
         var outsider = await SignedInAsync(OtherTenantLead);
         Assert.Equal(404, (await outsider.Context.APIRequest.GetAsync($"/protocols/{id}/v/1/protocol.pdf")).Status);
         Assert.Equal(404, (await outsider.Context.APIRequest.GetAsync($"/protocols/{id}/v/1/export.json")).Status);
+        Assert.Equal(1L, await portal.OwnerScalarAsync<long>($"SELECT count(*) FROM app.audit_event WHERE target LIKE 'ExportProtocolPdf:%({id}) v1'"));
         await outsider.GotoAsync($"/protocols/{id}");
         await Expect(outsider.GetByTestId("protocol-not-found")).ToBeVisibleAsync();
     }
