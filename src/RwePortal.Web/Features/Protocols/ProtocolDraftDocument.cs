@@ -102,6 +102,10 @@ public sealed class ProtocolDraftDocument
         Set(path, new JsonArray(items));
     }
 
+    /// <summary>Sets a list of criteria nodes (the subgroup builder's JSON); null removes the list.</summary>
+    public void SetCriteria(string path, IEnumerable<JsonObject>? criteria) =>
+        Set(path, criteria is null ? null : new JsonArray(criteria.Select(c => (JsonNode)c).ToArray()));
+
     private static JsonObject Parse(string json) =>
         JsonNode.Parse(json) as JsonObject ?? throw new FormatException("a protocol is a JSON object");
 

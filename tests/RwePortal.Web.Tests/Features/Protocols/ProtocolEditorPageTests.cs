@@ -141,6 +141,28 @@ public sealed class ProtocolEditorPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Eligibility_criteria_are_the_subgroup_builders_cards_and_a_removed_one_leaves_the_saved_document()
+    {
+        var document = JsonNode.Parse(ProtocolTestData.Example())!.AsObject();
+        document["eligibility"]!["criteria"] = JsonNode.Parse("""
+            [{"kind": "condition", "label": "heart failure", "concepts": [{"id": 316139, "descendants": true}], "window": {"end": 0}}]
+            """);
+        var page = Open(ProtocolTestData.Protocol(document.ToJsonString()));
+        _mediator.Answer<SaveProtocolDraft.Command, Result<SaveProtocolDraft.Response>>(c => new SaveProtocolDraft.Response(1, 4, ProtocolVersionState.Draft, []));
+
+        page.FindAll(".mud-step").First(e => e.TextContent.Contains("Eligibility", StringComparison.Ordinal)).Click();
+        page.WaitForAssertion(() => Assert.Equal(["condition"], page.FindAll("[data-testid=criterion-card]").Select(c => c.GetAttribute("data-kind"))));
+        page.Find("[data-testid=criterion-card] button[data-testid=criterion-remove]").Click();
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=criterion-card]")));
+        page.Find("button[data-testid=editor-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(_mediator.SentOf<SaveProtocolDraft.Command>()));
+        var saved = JsonNode.Parse(_mediator.SentOf<SaveProtocolDraft.Command>().Single().Document)!;
+        Assert.Null(saved["eligibility"]!["criteria"]);
+        Assert.Equal(18, (int)saved["eligibility"]!["age"]!["min"]!);
+    }
+
+    [Fact]
     public void An_approved_version_opens_read_only()
     {
         var page = Open(ProtocolTestData.Protocol(ProtocolTestData.Example(), ProtocolVersionState.Approved, canEdit: false));
