@@ -85,6 +85,9 @@ public sealed class ProtocolGovernanceTests(PortalFixture portal)
         await pages.GiveReasonAsync("Two years of follow-up, as the sponsor asked.");
         await Expect(lead.GetByTestId("editor-title")).ToHaveTextAsync("Edit version 2");
         await Expect(lead.GetByTestId("editor-title")).ToHaveAttributeAsync("data-interactive", "true");
+        await pages.GoToStepAsync("Eligibility");
+        await Expect(lead.GetByTestId("eligibility-add-criterion")).ToBeVisibleAsync();
+        await Expect(lead.Locator("input[data-testid=field-age-min], [data-testid=field-age-min] input").First).ToHaveValueAsync("18");
         await pages.GoToStepAsync("Follow-up");
         await pages.FillFieldAsync("field-max-days", "730");
         await Expect(lead.GetByTestId("protocol-timeline")).ToHaveAttributeAsync("data-max-days", "730");
