@@ -128,6 +128,31 @@ public sealed class ProtocolGovernanceTests(PortalFixture portal)
     }
 
     [Fact]
+    public async Task The_tenant_admin_signed_in_with_the_second_factor_rejects_with_a_comment_and_the_lead_can_edit_again()
+    {
+        var lead = await SignedInAsync(Lead);
+        var pages = new ProtocolPages(lead);
+        await pages.OpenListAsync();
+        var id = await pages.ImportAsync(Example);
+        await pages.SubmitAsync();
+
+        var admin = await SignedInAsync(DemoSeeder.Email(DemoSeeder.Tenants[0], TenantRole.TenantAdmin));
+        var review = new ProtocolPages(admin);
+        await review.OpenAsync(id);
+        await Expect(admin.GetByTestId("protocol-approve")).ToBeVisibleAsync();
+        await admin.GetByTestId("protocol-reject").ClickAsync();
+        await review.GiveReasonAsync("The grace period of 0 days excludes nobody; justify it.");
+        await review.ExpectStateAsync("Rejected");
+
+        await pages.OpenAsync(id);
+        await pages.ExpectStateAsync("Rejected");
+        await Expect(lead.GetByTestId("protocol-edit")).ToBeVisibleAsync();
+        await lead.Locator(".mud-tab").Filter(new() { HasText = "Revisions and reviews" }).ClickAsync();
+        await Expect(lead.GetByTestId("protocol-review")).ToContainTextAsync("justify it");
+        await PortalFixture.ScreenshotAsync(lead, "protocol-rejected");
+    }
+
+    [Fact]
     public async Task An_import_with_errors_lists_each_problem_with_its_node_path_and_creates_nothing()
     {
         var file = Path.Combine(Path.GetTempPath(), $"broken-{Guid.NewGuid():N}.json");
