@@ -10,6 +10,7 @@ using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
+using RwePortal.Web.Features.Protocols;
 using RwePortal.Web.Features.Subgroups;
 using RwePortal.Web.Security;
 
@@ -120,6 +121,7 @@ builder.Services.AddAuthorizationBuilder()
 // The portal holds the app role's connection and the warehouse reader's, never the owner's (docs/security.md).
 builder.Services.AddApplication(appConnectionString, builder.Configuration.GetConnectionString("Warehouse"));
 builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
+builder.Services.AddScoped<ProtocolPdfRenderer>();
 
 var app = builder.Build();
 
@@ -148,6 +150,7 @@ app.MapGet("/health", () => Results.Text("ok")).AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 app.MapSubgroupExports();
+app.MapProtocolFiles();
 
 await app.RunAsync();
 

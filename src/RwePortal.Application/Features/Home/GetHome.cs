@@ -25,7 +25,7 @@ public static class GetHome
     [
         new("Build a subgroup", "Combine EHR, genomic, wearable and claims criteria and see how many patients match.", "subgroups", Permission.EditSubgroups),
         new("Compare outcomes", "Browse finished analyses and compare outcomes across subgroups.", "analyses", Permission.ViewAnalyses, Available: false),
-        new("Author a protocol", "Write a target-trial-emulation protocol and send it for approval.", "protocols", Permission.EditProtocols, Available: false),
+        new("Author a protocol", "Write a target-trial-emulation protocol and send it for approval.", "protocols", Permission.EditProtocols),
         new("Run an analysis", "Run an approved protocol: propensity weighting, balance, Kaplan–Meier, Cox.", "analyses", Permission.RunAnalyses, Available: false),
         new("Manage users", "Invite people to your tenant and assign their roles.", "admin/users", Permission.ManageTenantUsers),
         new("Manage consent", "Import and review patients' consent by purpose.", "admin/consent", Permission.ManageConsent),
