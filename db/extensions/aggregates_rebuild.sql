@@ -8,7 +8,8 @@ DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_span_person;
-TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_enrollment_span;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_month_month;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -46,6 +47,17 @@ SELECT person_id, min(measurement_date), max(measurement_date)
 FROM {{schema}}.wearable_daily WHERE wear_minutes > 0 GROUP BY person_id;
 
 CREATE INDEX ix_agg_wearable_span_person ON {{schema}}.agg_wearable_span (person_id) INCLUDE (first_date, last_date);
+
+INSERT INTO {{schema}}.agg_wearable_month
+SELECT person_id, CAST(date_trunc('month', measurement_date) AS date),
+       count(steps), sum(steps), count(resting_hr), sum(resting_hr), count(hrv_rmssd), sum(hrv_rmssd), count(sleep_minutes), sum(sleep_minutes)
+FROM (SELECT person_id, measurement_date, avg(steps) AS steps, avg(resting_hr) AS resting_hr, avg(hrv_rmssd) AS hrv_rmssd,
+             avg(sleep_minutes) AS sleep_minutes
+      FROM {{schema}}.wearable_daily WHERE wear_minutes > 0 GROUP BY person_id, measurement_date) d
+GROUP BY person_id, CAST(date_trunc('month', measurement_date) AS date);
+
+CREATE INDEX ix_agg_wearable_month_month ON {{schema}}.agg_wearable_month (month) INCLUDE (person_id, steps_days, steps_sum,
+    resting_hr_days, resting_hr_sum, hrv_rmssd_days, hrv_rmssd_sum, sleep_minutes_days, sleep_minutes_sum);
 
 -- Periods in start order start a new span when they begin after every earlier period's end + 1 day.
 INSERT INTO {{schema}}.agg_enrollment_span

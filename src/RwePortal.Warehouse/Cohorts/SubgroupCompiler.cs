@@ -301,6 +301,7 @@ public static class SubgroupCompiler
             VariantCriterion v => VariantSet(v, name, alias),
             GenomicScoreCriterion g => ScoreSet(g, name, alias),
             EnrollmentCriterion e => EnrollmentSet(e, name, alias),
+            WearableCriterion w => WearableSet(w, name, alias),
             NotNode { Node: var child } when SetForm(child, name, alias) is { } inner => inner with { Flag = $"NOT coalesce({inner.Flag}, false)" },
             _ => null,
         };
@@ -331,6 +332,43 @@ public static class SubgroupCompiler
                           GROUP BY a.person_id
                           HAVING min(a.span_start) <= {start} + {gap} AND max(a.span_end) >= {end} - {gap}
                              AND bool_and(a.previous_end IS NULL OR a.previous_end < {start} OR a.span_start - a.previous_end - 1 <= {gap})) x
+                    GROUP BY x.person_id >> 6
+                )
+                """;
+            return new PersonSet(cte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+        }
+
+        /// <summary>
+        /// A wearable mean over whole calendar months (agg_wearable_month, db/extensions/aggregates.sql): the worn days
+        /// and the sum of the days' values of the months in the window, per person; persons with at least the required
+        /// days whose mean (sum / days, exact) is in range. Windows with part of a month, relative to the index date, with
+        /// a baseline, or requiring no worn day, are asked per person.
+        /// </summary>
+        private PersonSet? WearableSet(WearableCriterion w, string name, string alias)
+        {
+            if (w.Window is not { From: { } from, To: { } to, Start: null, End: null } || w.Baseline is not null || w.MinDaysWorn < 1
+                || from.Day != 1 || to.AddDays(1).Day != 1)
+            {
+                return null;
+            }
+
+            var metric = w.Metric switch
+            {
+                WearableMetric.Steps => "steps",
+                WearableMetric.RestingHeartRate => "resting_hr",
+                WearableMetric.Hrv => "hrv_rmssd",
+                _ => "sleep_minutes",
+            };
+            var mean = w.Mean is { } range ? Range($"sum(m.{metric}_sum) / sum(m.{metric}_days)", range) : "";
+            var cte = $"""
+
+                {name} AS MATERIALIZED (
+                    SELECT x.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(x.person_id & 63 AS integer)) AS bits
+                    FROM (SELECT m.person_id
+                          FROM {schema}.agg_wearable_month m
+                          WHERE m.month >= {Parameter(from)} AND m.month <= {Parameter(to)} AND m.{metric}_days > 0
+                          GROUP BY m.person_id
+                          HAVING sum(m.{metric}_days) >= {Parameter(w.MinDaysWorn)}{mean}) x
                     GROUP BY x.person_id >> 6
                 )
                 """;

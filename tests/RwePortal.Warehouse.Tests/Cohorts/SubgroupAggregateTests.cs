@@ -50,6 +50,9 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         """{"kind": "wearable", "metric": "steps", "minDaysWorn": 3, "window": {"start": -30, "end": -1}, "baseline": {"window": {"start": -120, "end": -91}, "changePercent": {"lte": -10}}}""",
         """{"kind": "wearable", "metric": "restingHeartRate", "mean": {"gte": 60, "lte": 80}, "window": {"from": "2022-01-01", "to": "2022-06-30"}}""",
         """{"not": {"kind": "wearable", "metric": "hrv", "mean": {"gt": 30}, "minDaysWorn": 5, "window": {"from": "2023-01-01", "to": "2023-03-31"}}}""",
+        """{"kind": "wearable", "metric": "sleepMinutes", "mean": {"gte": 420}, "minDaysWorn": 20, "window": {"from": "2022-11-01", "to": "2023-02-28"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"gte": 6000}, "minDaysWorn": 1, "window": {"from": "2023-02-01", "to": "2023-02-28"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"lt": 4000}, "minDaysWorn": 10, "window": {"from": "2023-01-15", "to": "2023-03-31"}}""",
         """{"any": [{"kind": "variant", "gene": "TTR"}, {"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 40}}]}""",
     ];
 
@@ -207,6 +210,24 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
             Assert.True(persons == tables.Count, $"gap {gap}: {tables.Count} from payer_plan_period, {persons} by hand");
             Assert.Contains(plan.Split('\n'), line => line.Contains("agg_enrollment_span", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
         }
+    }
+
+    [Theory]
+    [InlineData("2023-01-01", "2023-12-31", true)]
+    [InlineData("2023-01-15", "2023-12-31", false)]
+    [InlineData("2023-01-01", "2023-12-30", false)]
+    public async Task A_wearable_window_of_whole_months_reads_the_month_summary_and_counts_as_the_days_do(string from, string to, bool months)
+    {
+        var json = $$$"""{"version": 1, "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 30, "window": {"from": "{{{from}}}", "to": "{{{to}}}"}}]}""";
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainAsync(
+            CohortWarehouseFixture.Definition(json), fixture.SyntheticSource, "research", CancellationToken.None));
+        var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        var lines = plan.Split('\n').Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(months, lines.Any(line => line.Contains("agg_wearable_month", StringComparison.Ordinal)));
+        Assert.Equal(!months, lines.Any(line => line.Contains("wearable_daily", StringComparison.Ordinal)));
+        Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
+        AssertSame(fast, tables, json);
     }
 
     [Fact]
