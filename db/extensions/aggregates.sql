@@ -13,6 +13,16 @@
 -- agg_wearable_span: per person the first and last day worn (wear minutes > 0); a wearable window is asked only of
 -- the persons whose span overlaps it.
 --
+-- agg_wearable_month: per person and calendar month, per metric the number of worn days with a value and the sum of
+-- the days' values (devices of the same day averaged, as the per-person rule does); a window of whole months reads a
+-- dozen rows per person instead of a year of days. Sums are exact (numeric), so sum / days is the per-person mean.
+--
+-- agg_enrollment_span: per person the enrollment spans, payer_plan_period merged where periods overlap or touch, each
+-- with the end of the person's previous span (NULL for the first). Enrolled on every day of a calendar window with gaps of
+-- at most g days <=> among the spans overlapping the window, the first starts at most g days after the window's first
+-- day, the last ends at most g days before its last day, and each later one starts at most g days after the previous
+-- one's end: one pass over the spans, read as a person set.
+--
 -- agg_event_words: per domain and concept the persons with any event, as words of 64 person ids (word = person_id >> 6,
 -- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words.
 CREATE TABLE IF NOT EXISTS {{schema}}.agg_event (
@@ -38,4 +48,24 @@ CREATE TABLE IF NOT EXISTS {{schema}}.agg_wearable_span (
     person_id bigint NOT NULL,
     first_date date NOT NULL,
     last_date date NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_wearable_month (
+    person_id bigint NOT NULL,
+    month date NOT NULL,
+    steps_days integer NOT NULL,
+    steps_sum numeric NULL,
+    resting_hr_days integer NOT NULL,
+    resting_hr_sum numeric NULL,
+    hrv_rmssd_days integer NOT NULL,
+    hrv_rmssd_sum numeric NULL,
+    sleep_minutes_days integer NOT NULL,
+    sleep_minutes_sum numeric NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_enrollment_span (
+    person_id bigint NOT NULL,
+    span_start date NOT NULL,
+    span_end date NOT NULL,
+    previous_end date NULL
 );

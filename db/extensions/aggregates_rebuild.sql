@@ -2,12 +2,14 @@
 -- transaction; SubgroupAggregates runs it after a load, then VACUUM ANALYZE (index-only scans need the visibility map).
 -- Writers of the summarised tables wait until the summary and its freshness are committed together.
 LOCK TABLE {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
-    {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence, {{schema}}.wearable_daily IN SHARE MODE;
+    {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence, {{schema}}.wearable_daily, {{schema}}.payer_plan_period IN SHARE MODE;
 
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
-TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_span_person;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_month_month;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -46,12 +48,39 @@ FROM {{schema}}.wearable_daily WHERE wear_minutes > 0 GROUP BY person_id;
 
 CREATE INDEX ix_agg_wearable_span_person ON {{schema}}.agg_wearable_span (person_id) INCLUDE (first_date, last_date);
 
+INSERT INTO {{schema}}.agg_wearable_month
+SELECT person_id, CAST(date_trunc('month', measurement_date) AS date),
+       count(steps), sum(steps), count(resting_hr), sum(resting_hr), count(hrv_rmssd), sum(hrv_rmssd), count(sleep_minutes), sum(sleep_minutes)
+FROM (SELECT person_id, measurement_date, avg(steps) AS steps, avg(resting_hr) AS resting_hr, avg(hrv_rmssd) AS hrv_rmssd,
+             avg(sleep_minutes) AS sleep_minutes
+      FROM {{schema}}.wearable_daily WHERE wear_minutes > 0 GROUP BY person_id, measurement_date) d
+GROUP BY person_id, CAST(date_trunc('month', measurement_date) AS date);
+
+CREATE INDEX ix_agg_wearable_month_month ON {{schema}}.agg_wearable_month (month) INCLUDE (person_id, steps_days, steps_sum,
+    resting_hr_days, resting_hr_sum, hrv_rmssd_days, hrv_rmssd_sum, sleep_minutes_days, sleep_minutes_sum);
+
+-- Periods in start order start a new span when they begin after every earlier period's end + 1 day.
+INSERT INTO {{schema}}.agg_enrollment_span
+SELECT person_id, span_start, span_end, lag(span_end) OVER (PARTITION BY person_id ORDER BY span_start)
+FROM (SELECT person_id, min(s) AS span_start, max(e) AS span_end
+      FROM (SELECT person_id, s, e, count(*) FILTER (WHERE s > reach + 1) OVER (PARTITION BY person_id ORDER BY s, e) AS span
+            FROM (SELECT person_id, payer_plan_period_start_date AS s, payer_plan_period_end_date AS e,
+                         max(payer_plan_period_end_date) OVER (PARTITION BY person_id ORDER BY payer_plan_period_start_date, payer_plan_period_end_date
+                                                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+                  FROM {{schema}}.payer_plan_period
+                  WHERE payer_plan_period_end_date >= payer_plan_period_start_date) p) q
+      GROUP BY person_id, span) r
+ORDER BY person_id, span_start;
+
+-- A person's spans in order, read by index-only scans (grouped per person without a sort).
+CREATE INDEX ix_agg_enrollment_span_person ON {{schema}}.agg_enrollment_span (person_id, span_start) INCLUDE (span_end, previous_end);
+
 -- Writes to the summarised tables mark the source stale until the next rebuild.
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily'] LOOP
+    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily', 'payer_plan_period'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS agg_stale ON {{schema}}.%I', t);
         EXECUTE format('CREATE TRIGGER agg_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {{schema}}.%I '
                        'FOR EACH STATEMENT EXECUTE FUNCTION gov.mark_aggregates_stale()', t);

@@ -300,9 +300,80 @@ public static class SubgroupCompiler
             EventCriterion e => EventSet(e, name, alias),
             VariantCriterion v => VariantSet(v, name, alias),
             GenomicScoreCriterion g => ScoreSet(g, name, alias),
+            EnrollmentCriterion e => EnrollmentSet(e, name, alias),
+            WearableCriterion w => WearableSet(w, name, alias),
             NotNode { Node: var child } when SetForm(child, name, alias) is { } inner => inner with { Flag = $"NOT coalesce({inner.Flag}, false)" },
             _ => null,
         };
+
+        /// <summary>
+        /// Enrollment over a calendar window from the merged spans (agg_enrollment_span, db/extensions/aggregates.sql): of
+        /// the spans overlapping the window, the first starts at most g days after its first day, the last ends at most g
+        /// days before its last day, and each later one starts at most g days after the previous span's end. Windows
+        /// relative to the index date, and negative gaps, are asked per person.
+        /// </summary>
+        private PersonSet? EnrollmentSet(EnrollmentCriterion e, string name, string alias)
+        {
+            if (e.Window is not { From: { } from, To: { } to, Start: null, End: null } || e.AllowedGapDays < 0)
+            {
+                return null;
+            }
+
+            var start = Parameter(from);
+            var end = Parameter(to);
+            var gap = Parameter(e.AllowedGapDays);
+            var cte = $"""
+
+                {name} AS MATERIALIZED (
+                    SELECT x.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(x.person_id & 63 AS integer)) AS bits
+                    FROM (SELECT a.person_id
+                          FROM {schema}.agg_enrollment_span a
+                          WHERE a.span_end >= {start} AND a.span_start <= {end}
+                          GROUP BY a.person_id
+                          HAVING min(a.span_start) <= {start} + {gap} AND max(a.span_end) >= {end} - {gap}
+                             AND bool_and(a.previous_end IS NULL OR a.previous_end < {start} OR a.span_start - a.previous_end - 1 <= {gap})) x
+                    GROUP BY x.person_id >> 6
+                )
+                """;
+            return new PersonSet(cte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+        }
+
+        /// <summary>
+        /// A wearable mean over whole calendar months (agg_wearable_month, db/extensions/aggregates.sql): the worn days
+        /// and the sum of the days' values of the months in the window, per person; persons with at least the required
+        /// days whose mean (sum / days, exact) is in range. Windows with part of a month, relative to the index date, with
+        /// a baseline, or requiring no worn day, are asked per person.
+        /// </summary>
+        private PersonSet? WearableSet(WearableCriterion w, string name, string alias)
+        {
+            if (w.Window is not { From: { } from, To: { } to, Start: null, End: null } || w.Baseline is not null || w.MinDaysWorn < 1
+                || from.Day != 1 || to.AddDays(1).Day != 1)
+            {
+                return null;
+            }
+
+            var metric = w.Metric switch
+            {
+                WearableMetric.Steps => "steps",
+                WearableMetric.RestingHeartRate => "resting_hr",
+                WearableMetric.Hrv => "hrv_rmssd",
+                _ => "sleep_minutes",
+            };
+            var mean = w.Mean is { } range ? Range($"sum(m.{metric}_sum) / sum(m.{metric}_days)", range) : "";
+            var cte = $"""
+
+                {name} AS MATERIALIZED (
+                    SELECT x.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(x.person_id & 63 AS integer)) AS bits
+                    FROM (SELECT m.person_id
+                          FROM {schema}.agg_wearable_month m
+                          WHERE m.month >= {Parameter(from)} AND m.month <= {Parameter(to)} AND m.{metric}_days > 0
+                          GROUP BY m.person_id
+                          HAVING sum(m.{metric}_days) >= {Parameter(w.MinDaysWorn)}{mean}) x
+                    GROUP BY x.person_id >> 6
+                )
+                """;
+            return new PersonSet(cte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+        }
 
         private PersonSet? EventSet(EventCriterion e, string name, string alias)
         {
@@ -788,6 +859,7 @@ public static class SubgroupCompiler
                            FROM (SELECT CAST({start} AS date) AS ws, CAST({end} AS date) AS we) w
                            JOIN {schema}.payer_plan_period pp
                              ON pp.person_id = b.person_id AND pp.payer_plan_period_start_date <= w.we AND pp.payer_plan_period_end_date >= w.ws
+                            AND pp.payer_plan_period_end_date >= pp.payer_plan_period_start_date
                            WINDOW upto AS (ORDER BY pp.payer_plan_period_start_date, pp.payer_plan_period_end_date ROWS UNBOUNDED PRECEDING),
                                   earlier AS (ORDER BY pp.payer_plan_period_start_date, pp.payer_plan_period_end_date ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) x), false)
                 """;

@@ -42,11 +42,17 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         """{"kind": "enrollment", "window": {"start": -365, "end": -1}, "allowedGapDays": 30}""",
         """{"kind": "enrollment", "window": {"from": "2022-01-01", "to": "2022-12-31"}, "allowedGapDays": 30}""",
         """{"kind": "enrollment", "window": {"from": "2021-03-01", "to": "2023-02-28"}}""",
+        """{"kind": "enrollment", "window": {"from": "2022-01-01", "to": "2022-12-31"}}""",
+        """{"kind": "enrollment", "window": {"from": "2020-06-15", "to": "2023-06-14"}, "allowedGapDays": 90}""",
+        """{"not": {"kind": "enrollment", "window": {"from": "2022-01-01", "to": "2022-12-31"}, "allowedGapDays": 30}}""",
         """{"kind": "wearable", "metric": "steps", "mean": {"lt": 4000}, "minDaysWorn": 30, "window": {"from": "2023-01-01", "to": "2023-12-31"}}""",
         """{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 5, "window": {"start": -90, "end": -1}}""",
         """{"kind": "wearable", "metric": "steps", "minDaysWorn": 3, "window": {"start": -30, "end": -1}, "baseline": {"window": {"start": -120, "end": -91}, "changePercent": {"lte": -10}}}""",
         """{"kind": "wearable", "metric": "restingHeartRate", "mean": {"gte": 60, "lte": 80}, "window": {"from": "2022-01-01", "to": "2022-06-30"}}""",
         """{"not": {"kind": "wearable", "metric": "hrv", "mean": {"gt": 30}, "minDaysWorn": 5, "window": {"from": "2023-01-01", "to": "2023-03-31"}}}""",
+        """{"kind": "wearable", "metric": "sleepMinutes", "mean": {"gte": 420}, "minDaysWorn": 20, "window": {"from": "2022-11-01", "to": "2023-02-28"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"gte": 6000}, "minDaysWorn": 1, "window": {"from": "2023-02-01", "to": "2023-02-28"}}""",
+        """{"kind": "wearable", "metric": "steps", "mean": {"lt": 4000}, "minDaysWorn": 10, "window": {"from": "2023-01-15", "to": "2023-03-31"}}""",
         """{"any": [{"kind": "variant", "gene": "TTR"}, {"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 40}}]}""",
     ];
 
@@ -156,6 +162,72 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         var lines = plan.Split('\n');
         Assert.Contains(lines, line => line.Contains("agg_event", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, line => line.Contains("condition_occurrence", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Enrollment_spans_count_gaps_as_the_uncovered_days_of_the_window_on_both_paths()
+    {
+        const string Name = "aggenroll";
+        var registry = new DataSourceRegistry(fixture.Owner);
+        var source = await registry.FindAsync(Name, CancellationToken.None) ?? await registry.AddAsync(Name, "enrollment spans test", CancellationToken.None);
+        // Persons 1-11 against 2022 (hand-checked): 1 one period; 2 two touching periods; 3 20 days uncovered in June;
+        // 4 starts 30 days late; 5 ends 30 days early; 6 overlapping periods; 7 a contained period, then 19 days
+        // uncovered; 8 14 days uncovered in January after a period ending in 2021 (35 days apart); 9 a period that ends
+        // before it starts; 10 no period; 11 45 days uncovered.
+        await fixture.OwnerSqlAsync($"""
+            TRUNCATE cdm_{Name}.person, cdm_{Name}.payer_plan_period;
+            DELETE FROM gov.consent_model WHERE source = '{Name}';
+            INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+            SELECT g, 8507, 1960, 0, 0 FROM generate_series(1, 11) g;
+            INSERT INTO cdm_{Name}.payer_plan_period (payer_plan_period_id, person_id, payer_plan_period_start_date, payer_plan_period_end_date)
+            VALUES (1, 1, DATE '2022-01-01', DATE '2022-12-31'),
+                   (2, 2, DATE '2021-06-01', DATE '2022-06-30'), (3, 2, DATE '2022-07-01', DATE '2023-01-31'),
+                   (4, 3, DATE '2021-01-01', DATE '2022-05-31'), (5, 3, DATE '2022-06-21', DATE '2022-12-31'),
+                   (6, 4, DATE '2022-01-31', DATE '2022-12-31'),
+                   (7, 5, DATE '2022-01-01', DATE '2022-12-01'),
+                   (8, 6, DATE '2022-01-01', DATE '2022-03-31'), (9, 6, DATE '2022-02-01', DATE '2022-12-31'),
+                   (10, 7, DATE '2022-01-01', DATE '2022-04-30'), (11, 7, DATE '2022-03-01', DATE '2022-04-15'), (12, 7, DATE '2022-05-20', DATE '2022-12-31'),
+                   (13, 8, DATE '2020-01-01', DATE '2021-12-10'), (14, 8, DATE '2022-01-15', DATE '2022-12-31'),
+                   (15, 9, DATE '2022-12-31', DATE '2022-01-01'),
+                   (16, 11, DATE '2022-01-01', DATE '2022-06-30'), (17, 11, DATE '2022-08-15', DATE '2022-12-31');
+            INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('{Name}', 'research', 'waiver', 'IRB-AGG-2', 'test');
+            """);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+            await SubgroupAggregates.RefreshConsentAsync(connection, Name, CancellationToken.None);
+        }
+
+        var expected = new Dictionary<int, long> { [0] = 3, [13] = 3, [14] = 4, [19] = 5, [20] = 6, [29] = 6, [30] = 8, [44] = 8, [45] = 9, [365] = 9 };
+        foreach (var (gap, persons) in expected)
+        {
+            var json = $$"""{"version": 1, "criteria": [{"kind": "enrollment", "window": {"from": "2022-01-01", "to": "2022-12-31"}, "allowedGapDays": {{gap}}}]}""";
+            var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainAsync(
+                CohortWarehouseFixture.Definition(json), source, "research", CancellationToken.None));
+            var (fast, tables) = await BothPathsAsync(source, json);
+
+            Assert.True(persons == fast.Count, $"gap {gap}: {fast.Count} from the spans, {persons} by hand");
+            Assert.True(persons == tables.Count, $"gap {gap}: {tables.Count} from payer_plan_period, {persons} by hand");
+            Assert.Contains(plan.Split('\n'), line => line.Contains("agg_enrollment_span", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
+    [InlineData("2023-01-01", "2023-12-31", true)]
+    [InlineData("2023-01-15", "2023-12-31", false)]
+    [InlineData("2023-01-01", "2023-12-30", false)]
+    public async Task A_wearable_window_of_whole_months_reads_the_month_summary_and_counts_as_the_days_do(string from, string to, bool months)
+    {
+        var json = $$$"""{"version": 1, "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 30, "window": {"from": "{{{from}}}", "to": "{{{to}}}"}}]}""";
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainAsync(
+            CohortWarehouseFixture.Definition(json), fixture.SyntheticSource, "research", CancellationToken.None));
+        var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        var lines = plan.Split('\n').Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(months, lines.Any(line => line.Contains("agg_wearable_month", StringComparison.Ordinal)));
+        Assert.Equal(!months, lines.Any(line => line.Contains("wearable_daily", StringComparison.Ordinal)));
+        Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
+        AssertSame(fast, tables, json);
     }
 
     [Fact]
