@@ -60,6 +60,8 @@ public sealed class SubgroupsPageTests : BunitContext, IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=subgroups-compare]").HasAttribute("disabled")));
         page.Find("[data-testid=subgroups-compare]").Click();
-        Assert.EndsWith($"subgroups/compare?a={Mine.Id}&b={Shared.Id}", Services.GetRequiredService<NavigationManager>().Uri, StringComparison.Ordinal);
+        // The button's click handler completes on the renderer's dispatcher: wait for the navigation rather than race it.
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.EndsWith($"subgroups/compare?a={Mine.Id}&b={Shared.Id}", navigation.Uri, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
     }
 }
