@@ -69,12 +69,31 @@ public sealed partial class SubgroupBuilderPage(IPage page)
             await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new Regex("^\\s*" + Regex.Escape(option)) }).First.ClickAsync();
         }
 
-        if (await page.Locator(".mud-popover-open .mud-list-item").CountAsync() > 0)
+        // A multiple select stays open after a pick; Escape closes it once it has the keyboard, which on a busy machine can
+        // come after the first press: press again, then click its overlay, before the final check.
+        var items = page.Locator(".mud-popover-open .mud-list-item");
+        for (var attempt = 0; attempt < 4 && await items.CountAsync() > 0; attempt++)
         {
             await page.Keyboard.PressAsync("Escape");
+            try
+            {
+                await Expect(items).ToHaveCountAsync(0, new() { Timeout = 1_500 });
+            }
+            catch (PlaywrightException) when (attempt >= 1)
+            {
+                var overlay = page.Locator(".mud-overlay");
+                if (await overlay.CountAsync() > 0)
+                {
+                    await overlay.First.ClickAsync(new() { Force = true });
+                }
+            }
+            catch (PlaywrightException)
+            {
+                // pressed again on the next attempt
+            }
         }
 
-        await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+        await Expect(items).ToHaveCountAsync(0);
     }
 
     public static async Task FillAsync(ILocator scope, string testId, string value)
