@@ -242,8 +242,10 @@ public sealed class ProtocolRunPipeline(
     /// <summary>The counts of one run: each through the policy, seeded by the run's inputs and what the count is.</summary>
     private sealed class Run(ProtocolRunInput input)
     {
-        public ProtectedCount Count(long exact, params string[] measure) =>
-            input.Policy.Count(exact, QuerySeed.Of([input.ProtocolHash, input.Source, input.Purpose, .. measure]));
+        // A policy without a noise key (the command line's default, decision 0703) suppresses small counts without noise.
+        public ProtectedCount Count(long exact, params string[] measure) => input.Policy.CanPerturb
+            ? input.Policy.Count(exact, QuerySeed.Of([input.ProtocolHash, input.Source, input.Purpose, .. measure]))
+            : input.Policy.Suppress(exact);
 
         public Shown Shown(long exact, params string[] measure) => Analyses.Shown.From(Count(exact, measure));
 

@@ -37,3 +37,14 @@ public interface IBaselineCovariateExtractor
     Task<CovariateData> ExtractAsync(
         NpgsqlConnection reader, AnalysisSource source, string purpose, IReadOnlyList<StudyPerson> persons, Assignment assignment, CancellationToken cancellationToken);
 }
+
+/// <summary>The baseline covariates of the assignment as FeatureExtraction's analyses (the warehouse's covariate extractor).</summary>
+public sealed class WarehouseCovariateExtractor : IBaselineCovariateExtractor
+{
+    public Task<CovariateData> ExtractAsync(
+        NpgsqlConnection reader, AnalysisSource source, string purpose, IReadOnlyList<StudyPerson> persons, Assignment assignment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return CovariateExtractor.ExtractAsync(reader, source.SchemaName, persons, CovariateSettings.From(assignment, source.Name, purpose), cancellationToken);
+    }
+}
