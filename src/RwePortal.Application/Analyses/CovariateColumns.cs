@@ -206,8 +206,9 @@ internal sealed class CovariateColumns
     /// The columns as 0/1 indicators for the penalised PS model: a binary covariate as itself; a continuous one as
     /// indicators of lying above each of its quintiles (decision 1013), so its order is kept without a dense column.
     /// </summary>
-    public SparseBinaryMatrix Indicators(IReadOnlyList<int> columns)
+    public (SparseBinaryMatrix Matrix, int[] From) Indicators(IReadOnlyList<int> columns)
     {
+        var from = new List<int>();
         var names = new List<string>();
         var indicators = new List<int[]>();
         foreach (var j in columns)
@@ -216,6 +217,7 @@ internal sealed class CovariateColumns
             {
                 names.Add(Refs[j].Name);
                 indicators.Add([.. Rows[j].Where((_, k) => Values[j][k] != 0)]);
+                from.Add(j);
                 continue;
             }
 
@@ -230,10 +232,11 @@ internal sealed class CovariateColumns
                 {
                     names.Add($"{Refs[j].Name} > {cut:G6}");
                     indicators.Add(above);
+                    from.Add(j);
                 }
             }
         }
 
-        return SparseBinaryMatrix.FromColumns(Persons, indicators, names);
+        return (SparseBinaryMatrix.FromColumns(Persons, indicators, names), [.. from]);
     }
 }

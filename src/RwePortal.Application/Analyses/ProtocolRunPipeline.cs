@@ -45,6 +45,9 @@ public sealed class ProtocolRunPipeline(
 
     private const int PreferenceBins = 50;
 
+    /// <summary>At most this many covariates are refitted without penalty after the lasso.</summary>
+    private const int MaxRefitColumns = 500;
+
     private static readonly int[] RiskTableDays = [0, 90, 180, 365, 730, 1095];
 
     public async Task<ProtocolRunOutput> RunAsync(ProtocolRunInput input, IProgress<AnalysisProgress> progress, CancellationToken cancellationToken)
@@ -317,7 +320,7 @@ public sealed class ProtocolRunPipeline(
 
         if (plan.PropensityScore.Model == PsModelKind.L1)
         {
-            var matrix = columns.Indicators(used);
+            var (matrix, from) = columns.Indicators(used);
             var folds = plan.PropensityScore.CrossValidationFolds ?? 10;
             var cv = PenalizedLogisticRegression.FitCrossValidated(matrix, t, new PenalizedOptions
             {
@@ -332,10 +335,29 @@ public sealed class ProtocolRunPipeline(
             });
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"propensity model: L1, λ = {cv.Fit.Lambda:G4} by {cv.Folds}-fold cross-validation, {cv.Fit.NonZero} of {matrix.Columns} indicators non-zero"));
+
+            // Relaxed (decision 1013): the binary covariates the lasso kept and every continuous covariate (linear, as the
+            // large-scale set has few) refitted by maximum likelihood; the lasso's own fit when that refit cannot be made.
+            var selected = Enumerable.Range(0, matrix.Columns).Where(k => cv.Fit.Coefficients[k] != 0 && columns.Refs[from[k]].Binary).Select(k => from[k])
+                .Concat(used.Where(j => !columns.Refs[j].Binary)).Distinct().Order().ToList();
+            if (selected.Count > 0 && selected.Count <= MaxRefitColumns && Dense(columns, selected, t, removed, notes, cancellationToken) is { } refit)
+            {
+                notes.Add($"propensity model refitted without penalty on {refit.Kept} covariates: the lasso's binary covariates and the continuous ones");
+                return (refit.Ps, removed, notes);
+            }
+
             return (Clip(cv.Fit.Fitted), removed, notes);
         }
 
-        // Dense: refit without a covariate that separates the arms, naming it, until none does.
+        return Dense(columns, used, t, removed, notes, cancellationToken) is { } dense
+            ? (dense.Ps, removed, notes)
+            : throw new ProtocolRunFailedException("Run.PropensityFailed", "The propensity model separates the arms whatever covariates it is left with.");
+    }
+
+    /// <summary>A maximum-likelihood logistic fit, refitted without a covariate that separates the arms (named) until none does; null when it cannot converge.</summary>
+    private static (double[] Ps, int Kept)? Dense(
+        CovariateColumns columns, List<int> used, int[] t, List<RemovedCovariate> removed, List<string> notes, CancellationToken cancellationToken)
+    {
         var kept = used.ToList();
         for (var attempt = 0; attempt < 20 && kept.Count > 0; attempt++)
         {
@@ -345,9 +367,8 @@ public sealed class ProtocolRunPipeline(
             var before = SeparationCheck.BeforeFit(dense, names, t);
             if (before is not null)
             {
-                var index = names.IndexOf(before.Covariate);
                 removed.Add(new RemovedCovariate(before.Covariate, before.Reason));
-                kept.RemoveAt(index);
+                kept.RemoveAt(names.IndexOf(before.Covariate));
                 continue;
             }
 
@@ -356,9 +377,9 @@ public sealed class ProtocolRunPipeline(
             {
                 fit = LogisticRegression.Fit(dense, names, t);
             }
-            catch (ArgumentException ex)
+            catch (ArgumentException)
             {
-                throw new ProtocolRunFailedException("Run.PropensityFailed", ex.Message);
+                return null;
             }
 
             var after = SeparationCheck.AfterFit(fit, dense);
@@ -369,11 +390,16 @@ public sealed class ProtocolRunPipeline(
                 continue;
             }
 
-            notes.Add($"propensity model: logistic regression on {kept.Count} covariates, {fit.Iterations} iterations{(fit.Converged ? "" : " (not converged)")}");
-            return (Clip(fit.Fitted), removed, notes);
+            if (!fit.Converged)
+            {
+                return null;
+            }
+
+            notes.Add($"propensity model: logistic regression on {kept.Count} covariates, {fit.Iterations} iterations");
+            return (Clip(fit.Fitted), kept.Count);
         }
 
-        throw new ProtocolRunFailedException("Run.PropensityFailed", "The propensity model separates the arms whatever covariates it is left with.");
+        return null;
     }
 
     /// <summary>Whether a covariate comes from one of the named specs: its group is "spec/analysis" (or the spec's name alone).</summary>
