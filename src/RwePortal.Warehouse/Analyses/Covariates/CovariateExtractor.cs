@@ -307,7 +307,8 @@ public static class CovariateExtractor
                     missing.Add(r, 1);
                 }
 
-                if (missing.Rows.Count > 0)
+                // The indicator is a binary covariate like any other: kept when at least the threshold of persons miss the value.
+                if (missing.Rows.Count >= Math.Max(1, threshold))
                 {
                     kept.Add(missing);
                 }
