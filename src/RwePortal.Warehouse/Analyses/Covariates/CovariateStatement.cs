@@ -243,14 +243,17 @@ internal static class CovariateStatement
             switch (part.Kind)
             {
                 case PartKind.Demographics:
-                    selects.Add($"""
-                        SELECT {n}, p.r, d.k, d.k2, CAST(NULL AS text), CAST(extract(year FROM p.tz) AS double precision) - pe.year_of_birth
-                        FROM pop p JOIN {s}.person pe ON pe.person_id = p.person_id
-                        CROSS JOIN LATERAL (VALUES (CAST(pe.gender_concept_id AS bigint), CAST(1 AS bigint)),
-                                                   (CAST(pe.race_concept_id AS bigint), CAST(2 AS bigint)),
-                                                   (CAST(pe.ethnicity_concept_id AS bigint), CAST(3 AS bigint))) AS d(k, k2)
+                    ctes.Add($"""
+                        d{n} AS MATERIALIZED (
+                            SELECT p.r, d.k, d.k2, CAST(extract(year FROM p.tz) AS double precision) - pe.year_of_birth AS v
+                            FROM pop p JOIN {s}.person pe ON pe.person_id = p.person_id
+                            CROSS JOIN LATERAL (VALUES (CAST(pe.gender_concept_id AS bigint), CAST(1 AS bigint)),
+                                                       (CAST(pe.race_concept_id AS bigint), CAST(2 AS bigint)),
+                                                       (CAST(pe.ethnicity_concept_id AS bigint), CAST(3 AS bigint))) AS d(k, k2)
+                        )
                         """);
-                    names.Add($"SELECT CAST(pe.gender_concept_id AS bigint) FROM {s}.person pe WHERE pe.person_id IN (SELECT person_id FROM pop) UNION SELECT CAST(pe.race_concept_id AS bigint) FROM {s}.person pe WHERE pe.person_id IN (SELECT person_id FROM pop) UNION SELECT CAST(pe.ethnicity_concept_id AS bigint) FROM {s}.person pe WHERE pe.person_id IN (SELECT person_id FROM pop)");
+                    selects.Add($"SELECT {n}, r, k, k2, CAST(NULL AS text), v FROM d{n}");
+                    names.Add($"SELECT k FROM d{n}");
                     break;
                 case PartKind.Events:
                 {
