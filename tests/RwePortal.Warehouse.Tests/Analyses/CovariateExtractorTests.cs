@@ -334,6 +334,20 @@ public sealed class CovariateExtractorTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task A_person_who_enters_twice_gets_a_row_per_entry_each_with_its_own_time_zero()
+    {
+        // Sequential trials repeat persons: row 0 is person 1 at time zero, row 1 the same person two days later.
+        IReadOnlyList<StudyPerson> twice = [new(1, Tz), new(1, Tz.AddDays(2))];
+        var data = await ExtractAsync(Settings(Spec("labs", CovariateModality.Measurement, -365, -1)), twice);
+
+        var id = data.Refs.Single(r => r.Name.StartsWith("measurement: Hemoglobin A1c", StringComparison.Ordinal) && !r.Binary).Id;
+        var values = Enumerable.Range(0, data.Entries).Where(k => data.Covariates[k] == id).ToDictionary(k => data.Rows[k], k => data.Values[k]);
+        // Later time zero: the 9.9 recorded on the first time zero is now before it.
+        Assert.Equal(7.0, values[0], 10);
+        Assert.Equal(9.9, values[1], 10);
+    }
+
+    [Fact]
     public async Task Rare_binary_covariates_are_dropped_and_the_cap_keeps_the_most_prevalent()
     {
         var spec = Spec("conditions", CovariateModality.Condition, -365, -1);
@@ -363,6 +377,10 @@ public sealed class CovariateExtractorTests(CohortWarehouseFixture fixture)
         var compiled = CovariateStatement.Compile(Schema, Persons, Settings(specs));
 
         Assert.Contains("gov.consented_persons(@source, @purpose)", compiled.Sql, StringComparison.Ordinal);
+        // The only other statement reads the vocabulary: no person-level table, nothing to filter by consent.
+        var names = CovariateStatement.NamesSql(Schema);
+        Assert.Equal(["concept"], System.Text.RegularExpressions.Regex.Matches(names, @"""cdm_cov""\.(\w+)").Select(m => m.Groups[1].Value));
+        Assert.DoesNotContain("person", names, StringComparison.Ordinal);
         Assert.DoesNotContain("DROP", compiled.Sql, StringComparison.Ordinal);
         Assert.DoesNotContain("3004410", compiled.Sql, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => CovariateStatement.Compile("cdm_cov\"; DROP SCHEMA x; --", Persons, Settings(specs)));

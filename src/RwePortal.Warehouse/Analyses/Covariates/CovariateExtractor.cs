@@ -82,12 +82,6 @@ public static class CovariateExtractor
             while (await rows.ReadAsync(ct))
             {
                 var partIndex = rows.GetInt32(0);
-                if (partIndex == -1)
-                {
-                    names[rows.GetInt64(2)] = rows.GetString(4);
-                    continue;
-                }
-
                 var r = rows.GetInt32(1);
                 if (partIndex == 0)
                 {
@@ -153,6 +147,18 @@ public static class CovariateExtractor
             }
 
             await rows.DisposeAsync();
+
+            // Names of the concepts the covariates name, in the same read-only transaction.
+            var ids = builders.Values.Where(b => parts[b.Key.Part].Kind is not (PartKind.Variants or PartKind.GenomicScores or PartKind.Wearables))
+                .SelectMany(b => new[] { b.Key.K, b.Key.K2 })
+                .Concat(compiled.Parts.SelectMany(p => p.Items).Select(i => (long)i.Id))
+                .Where(id => id > 0 && id <= int.MaxValue).Distinct().ToArray();
+            foreach (var (id, name) in await reader.QueryAsync<(long, string)>(new CommandDefinition(
+                CovariateStatement.NamesSql(schemaName), new { ids }, transaction, CommandTimeoutSeconds, cancellationToken: ct)))
+            {
+                names[id] = name;
+            }
+
             await transaction.CommitAsync(ct);
         }
 
@@ -307,7 +313,8 @@ public static class CovariateExtractor
                     missing.Add(r, 1);
                 }
 
-                if (missing.Rows.Count > 0)
+                // The indicator is a binary covariate like any other: kept when at least the threshold of persons miss the value.
+                if (missing.Rows.Count >= Math.Max(1, threshold))
                 {
                     kept.Add(missing);
                 }
