@@ -133,6 +133,44 @@ public sealed class RunProtocolCommandTests(RunProtocolCliFixture fixture) : ICl
         Assert.False(string.IsNullOrWhiteSpace(factsDocument.RootElement.GetProperty("codeVersion").GetString()));
     }
 
+    /// <summary>
+    /// The example as an intention-to-treat analogue: outcomes per arm equal the hand-written follow-up (GI haemorrhage from
+    /// time zero to the first of end of observation, death and day 364), and the unadjusted HR equals what R's
+    /// <c>coxph(Surv(time, event) ~ treatment, ties = "efron", robust = TRUE)</c> computes on that hand-written table
+    /// (survival 3.5.3; the script is in docs/analyses.md): 1.3466147566, 95% CI 1.0967502267–1.6534040829.
+    /// </summary>
+    [Fact]
+    public async Task Eunomia_itt_outcomes_equal_a_hand_written_follow_up_and_the_unadjusted_hr_equals_rs_coxph()
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Example("eunomia-celecoxib-vs-diclofenac.json")))!.AsObject();
+        root["contrast"]!["type"] = "intentionToTreat";
+        root["followUp"]!.AsObject().Remove("censorAt");
+        var protocol = Path.Combine(fixture.Folder, "itt.json");
+        await File.WriteAllTextAsync(protocol, root.ToJsonString());
+        var output = Path.Combine(fixture.Folder, "itt-result.json");
+        const string FollowUp = """
+            , e AS (SELECT a.person_id, a.on_t, f.tz, least(f.tz + 364,
+                      (SELECT max(op.observation_period_end_date) FROM cdm_eunomia.observation_period op WHERE op.person_id = a.person_id AND op.observation_period_start_date <= f.tz AND op.observation_period_end_date >= f.tz),
+                      (SELECT min(d.death_date) FROM cdm_eunomia.death d WHERE d.person_id = a.person_id)) AS last_day,
+                      (SELECT min(co.condition_start_date) FROM cdm_eunomia.condition_occurrence co WHERE co.person_id = a.person_id AND co.condition_concept_id IN (SELECT id FROM o) AND co.condition_start_date >= f.tz) AS outcome
+                    FROM a JOIN f ON f.person_id = a.person_id WHERE a.on_t <> a.on_c)
+            """;
+        var eventsT = await fixture.OwnerCountAsync($"{Cohort}{FollowUp} SELECT count(*) FROM e WHERE on_t AND outcome <= last_day");
+        var eventsC = await fixture.OwnerCountAsync($"{Cohort}{FollowUp} SELECT count(*) FROM e WHERE NOT on_t AND outcome <= last_day");
+
+        var result = await Rwe("run-protocol", "--source", RunProtocolCliFixture.Source, "--protocol", protocol, "--out", output);
+
+        Assert.True(result.ExitCode == 0, result.All);
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        var arms = document.RootElement.GetProperty("arms");
+        Assert.Equal(eventsT, arms.GetProperty("eventsTreatment").GetProperty("value").GetInt64());
+        Assert.Equal(eventsC, arms.GetProperty("eventsComparator").GetProperty("value").GetInt64());
+        var crude = document.RootElement.GetProperty("estimates").GetProperty("unadjustedHazardRatio");
+        Assert.Equal(1.3466147566, crude.GetProperty("value").GetDouble(), 1e-8);
+        Assert.Equal(1.0967502267, crude.GetProperty("lower").GetDouble(), 1e-8);
+        Assert.Equal(1.6534040829, crude.GetProperty("upper").GetDouble(), 1e-8);
+    }
+
     [Fact]
     public async Task An_incomplete_protocol_exits_1_naming_the_problem_and_writes_nothing()
     {
