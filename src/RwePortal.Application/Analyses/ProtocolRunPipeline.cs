@@ -510,6 +510,10 @@ public sealed class ProtocolRunPipeline(
         var km0 = Km(0);
         var curves = new List<SurvivalCurve> { Curve("treatment", km1, time, t, 1, run.Threshold), Curve("comparator", km0, time, t, 0, run.Threshold) };
 
+        // Cumulative incidence 1 − S with the band flipped (as CumulativeIncidence.FromSurvival), ending where the survival curve ends.
+        curves.AddRange([.. curves.Select(c => new SurvivalCurve(
+            c.Arm, "cumulativeIncidence", c.Time, [.. c.Estimate.Select(s => 1 - s)], [.. c.Upper.Select(u => 1 - u)], [.. c.Lower.Select(l => 1 - l)]))]);
+
         var times = RiskTableDays.Where(d => d < maxDays).Append(maxDays).Distinct().ToList();
         var atRisk = times.Select(d =>
         {

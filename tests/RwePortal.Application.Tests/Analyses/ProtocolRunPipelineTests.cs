@@ -85,6 +85,11 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
         return (await pipeline.RunAsync(input, progress, cancellationToken), progress.Reports);
     }
 
+    private sealed class Callback(Action<AnalysisProgress> report) : IProgress<AnalysisProgress>
+    {
+        public void Report(AnalysisProgress value) => report(value);
+    }
+
     private sealed class Recorder : IProgress<AnalysisProgress>
     {
         public List<AnalysisProgress> Reports { get; } = [];
@@ -115,7 +120,8 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
         Assert.Equal(result.Arms.PersonsTreatment, result.Attrition[^1].Treatment);
         Assert.Equal(result.Covariates.Count, result.Balance.Count);
         Assert.Contains(result.Balance, b => b.Covariate.StartsWith("measurement: Glomerular filtration rate", StringComparison.Ordinal) && Math.Abs(b.SmdBefore) > 0.3);
-        Assert.Equal(["treatment", "comparator"], result.Curves.Select(c => c.Arm));
+        Assert.Equal(["treatment/survival", "comparator/survival", "treatment/cumulativeIncidence", "comparator/cumulativeIncidence"], result.Curves.Select(c => c.Arm + "/" + c.Kind));
+        Assert.Equal(1 - result.Curves[0].Estimate[^1], result.Curves[2].Estimate[^1], 12);
         Assert.Equal([365, 730], result.Estimates.Horizons.Select(h => h.Days));
         Assert.Equal(3, result.Subgroups.Count);
         Assert.Contains(result.Diagnostics.Gates, g => g.Name == "balance");
@@ -181,6 +187,24 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
         await cancelled.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RunAsync(Input(Example()), cancelled.Token));
+
+        // Cancelled inside the propensity step (from its progress, as a user's cancel arrives mid-step): no later step starts.
+        using var midway = new CancellationTokenSource();
+        await using var scope = fixture.Services.CreateAsyncScope();
+        var pipeline = new ProtocolRunPipeline(
+            scope.ServiceProvider.GetRequiredService<WarehouseConnections>(), scope.ServiceProvider.GetRequiredService<IAnalysisSources>(), new WarehouseCovariateExtractor(), new FixedClock());
+        var steps = new List<AnalysisStep>();
+        var progress = new Callback(p =>
+        {
+            steps.Add(p.Step);
+            if (p.Step == AnalysisStep.Propensity)
+            {
+                midway.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.RunAsync(Input(Example()), progress, midway.Token));
+        Assert.DoesNotContain(AnalysisStep.Weights, steps);
+        Assert.Contains(AnalysisStep.Propensity, steps);
         var failure = await Assert.ThrowsAsync<ProtocolRunFailedException>(() => RunAsync(Input(Example()) with { Source = "no_such_source" }));
         Assert.Equal("Run.SourceNotFound", failure.Code);
     }
