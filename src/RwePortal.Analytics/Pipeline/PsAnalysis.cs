@@ -22,7 +22,7 @@ public static class PsAnalysis
             return invalid;
         }
 
-        var removed = new List<RemovedCovariate>();
+        var removed = new List<RemovedPsCovariate>();
         var kept = Enumerable.Range(0, cohort.Covariates.Count).ToList();
         foreach (var (index, separation) in SeparationCheck.AllBeforeFit(cohort.Covariates, cohort.CovariateNames, cohort.Treatment))
         {
@@ -31,7 +31,7 @@ public static class PsAnalysis
                 return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
             }
 
-            removed.Add(new RemovedCovariate(separation.Covariate, separation.Reason));
+            removed.Add(new RemovedPsCovariate(separation.Covariate, separation.Reason));
             kept.Remove(index);
         }
 
@@ -43,7 +43,7 @@ public static class PsAnalysis
                 return PsAnalysisOutcome.Fail(
                     "Propensity.Separation",
                     $"Every covariate separates the arms, so no propensity model is left: {string.Join("; ", removed.Select(r => r.Reason))}",
-                    removed[0].Name);
+                    removed[0].Covariate);
             }
 
             var columns = kept.Select(j => cohort.Covariates[j]).ToList();
@@ -70,7 +70,7 @@ public static class PsAnalysis
                 return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
             }
 
-            removed.Add(new RemovedCovariate(separation.Covariate, separation.Reason));
+            removed.Add(new RemovedPsCovariate(separation.Covariate, separation.Reason));
             kept.RemoveAt(names.IndexOf(separation.Covariate));
         }
     }
@@ -99,7 +99,7 @@ public static class PsAnalysis
             return PsAnalysisOutcome.Fail("Propensity.Separation", flagged[0].Separation.Reason, flagged[0].Separation.Covariate);
         }
 
-        var removed = flagged.Select(f => new RemovedCovariate(f.Separation.Covariate, f.Separation.Reason)).ToList();
+        var removed = flagged.Select(f => new RemovedPsCovariate(f.Separation.Covariate, f.Separation.Reason)).ToList();
         var model = covariates;
         if (flagged.Count > 0)
         {
@@ -110,7 +110,7 @@ public static class PsAnalysis
                 return PsAnalysisOutcome.Fail(
                     "Propensity.Separation",
                     $"Every covariate almost perfectly predicts treatment, so no propensity model is left: {string.Join("; ", removed.Select(r => r.Reason))}",
-                    removed[0].Name);
+                    removed[0].Covariate);
             }
 
             model = SparseBinaryMatrix.FromColumns(covariates.Rows, [.. keep.Select(j => covariates.Column(j).ToArray())], [.. keep.Select(j => covariates.Names[j])]);
@@ -197,16 +197,18 @@ public static class PsAnalysis
         }
 
         var balance = CovariateBalance.Compute(cohort.CovariateNames, cohort.Covariates, t, weights);
-        var km1 = KaplanMeier.Fit(Subset(cohort.Time, t, 1), Subset(cohort.Event, t, 1), Subset(weights, t, 1));
-        var km0 = KaplanMeier.Fit(Subset(cohort.Time, t, 0), Subset(cohort.Event, t, 0), Subset(weights, t, 0));
+        // Variances are clustered by person: a person who appears in several rows (sequential trials) is one cluster;
+        // with one row per person this is the per-row sandwich.
+        var km1 = KaplanMeier.Fit(Subset(cohort.Time, t, 1), Subset(cohort.Event, t, 1), Subset(weights, t, 1), Subset(cohort.PersonIds, t, 1));
+        var km0 = KaplanMeier.Fit(Subset(cohort.Time, t, 0), Subset(cohort.Event, t, 0), Subset(weights, t, 0), Subset(cohort.PersonIds, t, 0));
         var x = new double[n];
         for (var i = 0; i < n; i++)
         {
             x[i] = t[i];
         }
 
-        var breslow = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Breslow);
-        var efron = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Efron);
+        var breslow = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Breslow, cohort.PersonIds);
+        var efron = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Efron, cohort.PersonIds);
         var events = cohort.Event.Sum();
         var common = (double)events / n >= EValue.CommonOutcomeShare;
         var eValue = EValue.FromHazardRatio(efron.Hr, efron.CiLower, efron.CiUpper, common);
@@ -214,9 +216,16 @@ public static class PsAnalysis
         var diagnostics = Diagnose(balance, equipoise, options);
 
         var eventsTreated = 0;
+        long kept1 = 0, kept0 = 0, keptEvents = 0;
         for (var i = 0; i < n; i++)
         {
             eventsTreated += t[i] == 1 ? cohort.Event[i] : 0;
+            if (weights[i] > 0)
+            {
+                kept1 += t[i];
+                kept0 += 1 - t[i];
+                keptEvents += cohort.Event[i];
+            }
         }
 
         var result = new PsAnalysisResult(
@@ -240,7 +249,10 @@ public static class PsAnalysis
             diagnostics,
             pairs,
             ps,
-            weights);
+            weights)
+        {
+            Mdrr = Mdrr.Compute(kept1, kept0, keptEvents),
+        };
         return PsAnalysisOutcome.Success(result);
     }
 

@@ -54,7 +54,13 @@ public sealed record PsAnalysisResult(
     double[] PersonWeights)
 {
     /// <summary>Covariates left out of the propensity model because they (almost) perfectly predict treatment, with the reason.</summary>
-    public IReadOnlyList<RemovedCovariate> RemovedCovariates { get; init; } = [];
+    public IReadOnlyList<RemovedPsCovariate> RemovedCovariates { get; init; } = [];
+
+    /// <summary>
+    /// Minimum detectable hazard ratio (α 0.05, power 0.8; <see cref="Effects.Mdrr"/>) on the persons the adjustment
+    /// keeps (weight &gt; 0: everyone when weighting, the matched when matching), as CohortMethod reports it.
+    /// </summary>
+    public double Mdrr { get; init; } = double.PositiveInfinity;
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ namespace RwePortal.Analytics.Propensity;
 public sealed record Separation(string Covariate, string Reason);
 
 /// <summary>A covariate left out of the propensity model, and why (shown with the run's diagnostics).</summary>
-public sealed record RemovedCovariate(string Name, string Reason);
+public sealed record RemovedPsCovariate(string Covariate, string Reason);
 
 /// <summary>
 /// Detects perfect separation in a propensity model, before fitting (one covariate alone splits the arms)

@@ -38,7 +38,7 @@ public sealed class SeparationTests
         var outcome = PsAnalysis.Run(cohort, new PsAnalysisOptions());
         Assert.True(outcome.Succeeded, outcome.Failure?.Message);
         var removed = Assert.Single(outcome.Result!.RemovedCovariates);
-        Assert.Equal("dose_mg", removed.Name);
+        Assert.Equal("dose_mg", removed.Covariate);
         Assert.Contains("separates", removed.Reason, StringComparison.Ordinal);
         AssertModelIsRsWithoutTheExtraColumn(outcome.Result);
 
@@ -54,7 +54,7 @@ public sealed class SeparationTests
         var outcome = PsAnalysis.Run(cohort, new PsAnalysisOptions());
         Assert.True(outcome.Succeeded, outcome.Failure?.Message);
         var removed = Assert.Single(outcome.Result!.RemovedCovariates);
-        Assert.Equal("trial_site", removed.Name);
+        Assert.Equal("trial_site", removed.Covariate);
         Assert.Contains("treated", removed.Reason, StringComparison.Ordinal);
         AssertModelIsRsWithoutTheExtraColumn(outcome.Result);
     }
@@ -89,9 +89,9 @@ public sealed class SeparationTests
         var outcome = PsAnalysis.Run(cohort, new PsAnalysisOptions());
         Assert.True(outcome.Succeeded, outcome.Failure?.Message);
         var removed = Assert.Single(outcome.Result!.RemovedCovariates);
-        Assert.True(removed.Name is "u" or "v", removed.Reason);
+        Assert.True(removed.Covariate is "u" or "v", removed.Reason);
         Assert.Contains("Perfect separation", removed.Reason, StringComparison.Ordinal);
-        var keptName = removed.Name == "u" ? "v" : "u";
+        var keptName = removed.Covariate == "u" ? "v" : "u";
         Assert.Equal(["(Intercept)", keptName], outcome.Result.Propensity.Names);
     }
 
@@ -138,7 +138,7 @@ public sealed class SeparationTests
         var penalty = new PenalizedOptions { Folds = 3, PathLength = 8, MaxDegreeOfParallelism = 1 };
         var outcome = PsAnalysis.RunPenalized(c, matrix, new PsAnalysisOptions(), penalty);
         Assert.True(outcome.Succeeded, outcome.Failure?.Message);
-        Assert.Equal(expectedRemoved, outcome.Result!.RemovedCovariates.Select(r => r.Name));
+        Assert.Equal(expectedRemoved, outcome.Result!.RemovedCovariates.Select(r => r.Covariate));
         Assert.DoesNotContain("same_as_treatment", outcome.Result.Propensity.Names);
         Assert.Contains(outcome.Result.Balance, b => b.Covariate == "prescribing_site");
 
