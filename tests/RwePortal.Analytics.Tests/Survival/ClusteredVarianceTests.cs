@@ -4,18 +4,35 @@ using RwePortal.Analytics.Tests.Support;
 namespace RwePortal.Analytics.Tests.Survival;
 
 /// <summary>
-/// Fixtures/clustered was made by Fixtures/make_clustered.R (seed 11): 300 persons in up to 3 sequential trials
-/// each (630 rows), a shared frailty per person so the rows of one person are correlated.
+/// Fixtures/clustered and clustered-ties were made by Fixtures/make_clustered.R (seed 11, days; seed 12, times rounded
+/// up to 30-day units so most event times are tied): 300 persons in up to 3 sequential trials each, a shared frailty
+/// per person so the rows of one person are correlated.
 /// </summary>
 public sealed class ClusteredVarianceTests
 {
     private static readonly ClusteredRows D = ClusteredRows.Instance;
 
-    [Theory]
-    [InlineData(TieMethod.Breslow, "breslow")]
-    [InlineData(TieMethod.Efron, "efron")]
-    public void Cox_with_clusters_matches_coxph_cluster_by_person(TieMethod ties, string key)
+    public static TheoryData<string, TieMethod, string> FixturesAndTies => new()
     {
+        { "clustered", TieMethod.Breslow, "breslow" },
+        { "clustered", TieMethod.Efron, "efron" },
+        { "clustered-ties", TieMethod.Breslow, "breslow" },
+        { "clustered-ties", TieMethod.Efron, "efron" },
+    };
+
+    public static TheoryData<string, int, string> FixturesAndArms => new()
+    {
+        { "clustered", 1, "km_treated" },
+        { "clustered", 0, "km_control" },
+        { "clustered-ties", 1, "km_treated" },
+        { "clustered-ties", 0, "km_control" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FixturesAndTies))]
+    public void Cox_with_clusters_matches_coxph_cluster_by_person(string fixture, TieMethod ties, string key)
+    {
+        var D = ClusteredRows.Load(fixture);
         var fit = CoxModel.Fit(D.Time, D.Event, D.X, D.Weight, ties, D.PersonId);
         var e = D.Expected.GetProperty(key);
         Close.Assert(e.GetProperty("log_hr").GetDouble(), fit.LogHr, $"{key} log HR");
@@ -24,10 +41,10 @@ public sealed class ClusteredVarianceTests
     }
 
     [Theory]
-    [InlineData(TieMethod.Breslow, "breslow")]
-    [InlineData(TieMethod.Efron, "efron")]
-    public void Cox_with_a_cluster_per_row_is_the_per_row_sandwich_and_differs_from_the_clustered_one(TieMethod ties, string key)
+    [MemberData(nameof(FixturesAndTies))]
+    public void Cox_with_a_cluster_per_row_is_the_per_row_sandwich_and_differs_from_the_clustered_one(string fixture, TieMethod ties, string key)
     {
+        var D = ClusteredRows.Load(fixture);
         var rowIds = Enumerable.Range(0, D.Time.Length).Select(i => (long)i).ToArray();
         var perRow = CoxModel.Fit(D.Time, D.Event, D.X, D.Weight, ties, rowIds);
         var unclustered = CoxModel.Fit(D.Time, D.Event, D.X, D.Weight, ties);
@@ -44,10 +61,10 @@ public sealed class ClusteredVarianceTests
     }
 
     [Theory]
-    [InlineData(1, "km_treated")]
-    [InlineData(0, "km_control")]
-    public void Km_with_clusters_matches_survfit_with_id_and_robust_variance(int arm, string key)
+    [MemberData(nameof(FixturesAndArms))]
+    public void Km_with_clusters_matches_survfit_with_id_and_robust_variance(string fixture, int arm, string key)
     {
+        var D = ClusteredRows.Load(fixture);
         var curve = KaplanMeier.Fit(D.Arm(D.Time, arm), D.Arm(D.Event, arm), D.Arm(D.Weight, arm), D.Arm(D.PersonId, arm));
         var perRow = KaplanMeier.Fit(D.Arm(D.Time, arm), D.Arm(D.Event, arm), D.Arm(D.Weight, arm));
         var differs = false;
