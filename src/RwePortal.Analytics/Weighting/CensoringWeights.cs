@@ -48,7 +48,31 @@ public sealed record CensoringWeightsResult(
     double[] UntruncatedWeights,
     double[] Weights,
     double TruncatedBelow,
-    double TruncatedAbove);
+    double TruncatedAbove)
+{
+    internal IReadOnlyDictionary<(long Cluster, int Period), int> RowOf { get; init; } = new Dictionary<(long, int), int>();
+
+    /// <summary>
+    /// The weight of follow-up <paramref name="period"/> in the emulated trial that <paramref name="cluster"/> entered
+    /// at <paramref name="trialPeriod"/>: <c>W(period) / W(trialPeriod)</c> of the untruncated cumulative weights, 1 at
+    /// the trial's start, as TrialEmulation's expansion computes it (<c>weight0 / wtprod</c>). Truncate the expanded
+    /// weights with <see cref="CensoringWeights.Truncate"/>.
+    /// </summary>
+    public double TrialWeight(long cluster, int trialPeriod, int period)
+    {
+        if (period < trialPeriod)
+        {
+            throw new ArgumentOutOfRangeException(nameof(period), "A trial's follow-up starts at its own period.");
+        }
+
+        if (!RowOf.TryGetValue((cluster, trialPeriod), out var start) || !RowOf.TryGetValue((cluster, period), out var at))
+        {
+            throw new ArgumentException($"Cluster {cluster} has no row for period {trialPeriod} or {period}.", nameof(cluster));
+        }
+
+        return UntruncatedWeights[at] / UntruncatedWeights[start];
+    }
+}
 
 /// <summary>
 /// Stabilised inverse-probability-of-censoring weights for deviation from a strategy, as R TrialEmulation computes
@@ -152,22 +176,40 @@ public static class CensoringWeights
             weights[i] = product;
         }
 
-        var truncated = weights;
-        double below = double.NegativeInfinity, above = double.PositiveInfinity;
-        if (options.Truncation is { } t)
+        var (truncated, below, above) = options.Truncation is { } t
+            ? Truncate(weights, t)
+            : (weights, double.NegativeInfinity, double.PositiveInfinity);
+        var rowOf = new Dictionary<(long, int), int>(n);
+        for (var i = 0; i < n; i++)
         {
-            if (!(t.Low >= 0 && t.Low <= t.High && t.High <= 1))
-            {
-                throw new ArgumentException("Truncation quantiles must satisfy 0 ≤ low ≤ high ≤ 1.", nameof(options));
-            }
-
-            var sorted = weights.ToArray();
-            Array.Sort(sorted);
-            below = Quantiles.Type1(sorted, t.Low);
-            above = Quantiles.Type1(sorted, t.High);
-            truncated = [.. weights.Select(w => Math.Min(Math.Max(w, below), above))];
+            rowOf[(rows[i].Cluster, rows[i].Period)] = i;
         }
 
-        return new CensoringWeightsResult(numerator, denominator, pNum, pDen, ratio, weights, truncated, below, above);
+        return new CensoringWeightsResult(numerator, denominator, pNum, pDen, ratio, weights, truncated, below, above) { RowOf = rowOf };
+    }
+
+    /// <summary>
+    /// Clips weights to their <see cref="Truncation.Low"/> and <see cref="Truncation.High"/> quantiles of R type 1, as
+    /// TrialEmulation's <c>p99_weight</c> does with (0.01, 0.99); returns the clipped weights and the two limits.
+    /// </summary>
+    public static (double[] Weights, double Below, double Above) Truncate(ReadOnlySpan<double> weights, Truncation truncation)
+    {
+        ArgumentNullException.ThrowIfNull(truncation);
+        if (!(truncation.Low >= 0 && truncation.Low <= truncation.High && truncation.High <= 1))
+        {
+            throw new ArgumentException("Truncation quantiles must satisfy 0 ≤ low ≤ high ≤ 1.", nameof(truncation));
+        }
+
+        var sorted = weights.ToArray();
+        Array.Sort(sorted);
+        var below = Quantiles.Type1(sorted, truncation.Low);
+        var above = Quantiles.Type1(sorted, truncation.High);
+        var clipped = new double[weights.Length];
+        for (var i = 0; i < weights.Length; i++)
+        {
+            clipped[i] = Math.Min(Math.Max(weights[i], below), above);
+        }
+
+        return (clipped, below, above);
     }
 }

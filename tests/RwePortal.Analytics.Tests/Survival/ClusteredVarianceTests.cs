@@ -55,9 +55,10 @@ public sealed class ClusteredVarianceTests
     }
 
     [Fact]
-    public void Cox_rejects_a_cluster_vector_of_the_wrong_length()
+    public void Cox_and_km_reject_a_cluster_vector_of_the_wrong_length()
     {
         Assert.Throws<ArgumentException>(() => CoxModel.Fit(D.Time, D.Event, D.X, D.Weight, TieMethod.Efron, [1, 2, 3]));
+        Assert.Throws<ArgumentException>(() => KaplanMeier.Fit(D.Time, D.Event, D.Weight, [1, 2, 3]));
     }
 
     [Theory]

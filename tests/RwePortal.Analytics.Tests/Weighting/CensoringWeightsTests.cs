@@ -85,6 +85,29 @@ public sealed class CensoringWeightsTests
     }
 
     [Fact]
+    public void Trial_weights_are_R_cumulative_weights_relative_to_the_trial_start_as_TrialEmulation_expands_them()
+    {
+        var rows = Rows();
+        var result = Fit(rows);
+        var expected = Expected.GetProperty("per_row").EnumerateArray()
+            .ToDictionary(e => (e.GetProperty("id").GetInt64(), e.GetProperty("period").GetInt32()), e => e.GetProperty("weight").GetDouble());
+        var checkedPairs = 0;
+        foreach (var ((id, period), weight) in expected)
+        {
+            for (var start = 0; start <= period; start++)
+            {
+                Close.Assert(weight / expected[(id, start)], result.TrialWeight(id, start, period), $"person {id} trial {start} period {period}");
+                checkedPairs++;
+            }
+        }
+
+        Assert.True(checkedPairs > rows.Count);
+        Assert.Equal(1.0, result.TrialWeight(rows[0].Cluster, rows[0].Period, rows[0].Period));
+        Assert.Throws<ArgumentOutOfRangeException>(() => result.TrialWeight(rows[0].Cluster, 2, 1));
+        Assert.Throws<ArgumentException>(() => result.TrialWeight(-1, 0, 0));
+    }
+
+    [Fact]
     public void Nobody_censored_gives_weight_one_everywhere_and_no_models()
     {
         var rows = Rows().Select(r => r with { CensoredAtEnd = false }).ToList();
