@@ -20,8 +20,12 @@ public sealed class AnalysisRunWorkerTests(AppFixture fixture)
         var scenario = await RunScenario.StartAsync(fixture);
         var pipeline = new FakeRunPipeline { HoldAt = AnalysisStep.Balance };
         await using var host = new RunWorkerHost(fixture, pipeline);
+
+        // The portal in another process: no worker, only the listener its pages subscribe to.
+        await using var portal = new RunWorkerHost(fixture, new FakeRunPipeline(), name: "portal", worker: false);
         var signalled = new ConcurrentQueue<Guid>();
-        host.Signals.Changed += signalled.Enqueue;
+        portal.Signals.Changed += signalled.Enqueue;
+        await portal.StartAsync();
         await host.StartAsync();
 
         var runId = await scenario.StartRunAsync();
@@ -34,8 +38,13 @@ public sealed class AnalysisRunWorkerTests(AppFixture fixture)
         Assert.Equal(0.5, watched.Fraction);
         Assert.Equal(["Cohort", "Covariates", "Propensity", "Weights", "Balance"], watched.StepTimings.Select(t => t.Step));
 
+        // The other process heard the run change while it ran, and hears it finish: its page updates without polling.
+        await Eventually(() => signalled.Contains(runId), "a notification while running");
+        var heardWhileRunning = signalled.Count(id => id == runId);
         pipeline.Release();
         await scenario.WaitAsync(runId, s => s.Status == AnalysisRunStatus.Succeeded, "succeeded");
+        await Eventually(() => signalled.Count(id => id == runId) > heardWhileRunning, "a notification of the end");
+        Assert.Empty(portal.Pipeline.Calls);
         var run = (await fixture.SendAsync(new GetAnalysisRun.Query(runId))).Unwrap();
 
         // The stored document is the pipeline's, field for field; the record carries the pipeline's facts and the inputs.
@@ -54,9 +63,6 @@ public sealed class AnalysisRunWorkerTests(AppFixture fixture)
         Assert.Equal("5.0.0", run.Reproducibility.PackageVersions["MathNet.Numerics"]);
         Assert.NotNull(run.StartedAt);
         Assert.NotNull(run.FinishedAt);
-
-        // Every visible change was announced: the page watching this run heard it without polling.
-        Assert.True(signalled.Count(id => id == runId) >= 4, $"only {signalled.Count(id => id == runId)} notifications");
 
         var audited = await scenario.Protocols.OwnerScalarAsync<string>(
             "SELECT outcome || ' ' || user_id FROM app.audit_event WHERE target = @target", new { target = $"AnalysisRun: run {runId}" });
@@ -295,5 +301,15 @@ public sealed class AnalysisRunWorkerTests(AppFixture fixture)
         var exports = await scenario.Protocols.OwnerScalarAsync<long>(
             "SELECT count(*) FROM app.audit_event WHERE event_type = 'Export' AND target = @target", new { target = $"ExportAnalysisRun: run {runId}" });
         Assert.Equal(2, exports);
+    }
+
+    private static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "never saw " + what);
+            await Task.Delay(20);
+        }
     }
 }

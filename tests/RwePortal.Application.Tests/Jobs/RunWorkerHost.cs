@@ -15,7 +15,7 @@ internal sealed class RunWorkerHost : IAsyncDisposable
     private readonly ServiceProvider _provider;
     private readonly List<IHostedService> _started = [];
 
-    public RunWorkerHost(AppFixture fixture, FakeRunPipeline pipeline, int concurrency = 1, string name = "test-worker", TimeSpan? lease = null)
+    public RunWorkerHost(AppFixture fixture, FakeRunPipeline pipeline, int concurrency = 1, string name = "test-worker", TimeSpan? lease = null, bool worker = true)
     {
         Pipeline = pipeline;
         var services = new ServiceCollection().AddLogging();
@@ -23,6 +23,7 @@ internal sealed class RunWorkerHost : IAsyncDisposable
         services.AddSingleton<IProtocolRunPipeline>(pipeline);
         services.AddAnalysisRuns(options =>
         {
+            options.Enabled = worker;
             options.Concurrency = concurrency;
             options.Name = name;
             options.Lease = lease ?? TimeSpan.FromSeconds(3);
