@@ -97,6 +97,13 @@ internal sealed partial class AnalysisRunWorker(
                 LogDatabaseError(exception);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested && exception is not OutOfMemoryException)
+            {
+                // An exception escaping a BackgroundService stops the whole host (the portal): log it and go on. A run
+                // left running by it is taken again when its lease expires (decision 1041).
+                LogUnexpected(exception);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
     }
 
@@ -250,6 +257,9 @@ internal sealed partial class AnalysisRunWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The analysis worker could not reach the database; trying again")]
     private partial void LogDatabaseError(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The analysis worker met an unexpected error; it goes on")]
+    private partial void LogUnexpected(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Analysis run {RunId} attempt {Attempt} claimed by {Worker}")]
     private partial void LogClaimed(Guid runId, int attempt, string worker);

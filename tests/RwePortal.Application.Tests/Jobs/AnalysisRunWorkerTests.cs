@@ -303,6 +303,23 @@ public sealed class AnalysisRunWorkerTests(AppFixture fixture)
         Assert.Equal(2, exports);
     }
 
+    [Fact]
+    public async Task A_run_whose_requester_lost_the_right_to_run_analyses_fails_instead_of_running()
+    {
+        await RunScenario.QuiesceAsync(fixture);
+        var scenario = await RunScenario.StartAsync(fixture);
+        var runId = await scenario.StartRunAsync();
+        var author = await fixture.FindUserAsync(scenario.Protocols.AuthorEmail);
+        await fixture.OwnerSqlAsync($"UPDATE app.tenant_memberships SET role = 'Analyst' WHERE user_id = '{author.Id}'");
+
+        var pipeline = new FakeRunPipeline();
+        await using var host = new RunWorkerHost(fixture, pipeline);
+        await host.StartAsync();
+        var failed = await scenario.WaitAsync(runId, s => s.Status == AnalysisRunStatus.Failed, "failed");
+        Assert.Equal("Run.RequesterNotPermitted", failed.ErrorCode);
+        Assert.Empty(pipeline.Calls);
+    }
+
     private static async Task Eventually(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
