@@ -118,6 +118,7 @@ public sealed class AnalysisRunWorkerTests(AppFixture fixture)
 
         var compared = (await fixture.SendAsync(new CompareAnalysisRuns.Query(runId, again))).Unwrap();
         Assert.True(compared.SameInputs, string.Join("; ", compared.Inputs.Where(i => i.Differs)));
+        Assert.Equal("sacubitril/valsartan", compared.Left.Header!.TreatmentLabel);
         Assert.Equal(compared.Left.Estimates!.HazardRatio, compared.Right.Estimates!.HazardRatio);
         Assert.Equal(0.8 + (12345 % 7) / 1000.0, compared.Left.Estimates.HazardRatio.Value, 12);
 

@@ -31,7 +31,8 @@ public static class CompareAnalysisRuns
         ArmSummary? Arms,
         EffectEstimates? Estimates,
         DiagnosticsReport? Diagnostics,
-        RunReproducibility Reproducibility);
+        RunReproducibility Reproducibility,
+        AnalysisHeader? Header = null);
 
     /// <summary>One input of both runs as shown; <see cref="Differs"/> when they are not the same.</summary>
     public sealed record InputDifference(string Input, string? Left, string? Right, bool Differs);
@@ -93,7 +94,7 @@ public static class CompareAnalysisRuns
             var result = AnalysisRunJson.Result(run.Result);
             return new Side(
                 run.Id, run.ProtocolTitle, run.ProtocolVersion, run.Source, run.Purpose, run.Status, AnalysisRunRow.Utc(run.FinishedAt),
-                result?.Arms, result?.Estimates, result?.Diagnostics, record);
+                result?.Arms, result?.Estimates, result?.Diagnostics, record, result?.Header);
         }
     }
 }
