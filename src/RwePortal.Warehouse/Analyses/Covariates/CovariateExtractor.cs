@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Dapper;
 using Npgsql;
 using RwePortal.Warehouse.Protocols;
@@ -349,14 +350,14 @@ public static class CovariateExtractor
         {
             var id = refs.Count;
             refs.Add(new CovariateRef(id, b.Name, b.Group, b.Binary, b.ConceptId));
-            var order = Enumerable.Range(0, b.Rows.Count).OrderBy(i => b.Rows[i]).ToArray();
-            foreach (var i in order)
-            {
-                rows[at] = b.Rows[i];
-                covariates[at] = id;
-                values[at] = b.Values[i];
-                at++;
-            }
+            // One entry per row and covariate: sort the covariate's rows (with their values) and copy them in.
+            var rowSpan = CollectionsMarshal.AsSpan(b.Rows);
+            var valueSpan = CollectionsMarshal.AsSpan(b.Values);
+            rowSpan.Sort(valueSpan);
+            rowSpan.CopyTo(rows.AsSpan(at));
+            valueSpan.CopyTo(values.AsSpan(at));
+            covariates.AsSpan(at, rowSpan.Length).Fill(id);
+            at += rowSpan.Length;
         }
 
         return new CovariateData(refs, rows, covariates, values);
