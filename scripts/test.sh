@@ -2,8 +2,9 @@
 # The whole suite, as `./rwe test [Name]` runs it (the rwe script has started PostgreSQL and exported
 # the test connection settings). Test projects are discovered: every tests/*.Tests/*.csproj, Name being
 # the part between "RwePortal." and ".Tests". Prints one closing line: "tests: N passed, N failed, N skipped".
-# A project that runs no test, a test host that crashes and a test that hangs (no progress for
-# RWE_TEST_HANG_TIMEOUT, default 5m) each fail the run and count as a failed test; so do skipped tests.
+# A project that runs no test, a test host that crashes, a test that hangs (no progress for
+# RWE_TEST_HANG_TIMEOUT, default 5m) and an error outside the tests (a fixture's cleanup) each fail the run and
+# count as a failed test; so do skipped tests.
 # Sourcing this file defines the functions without running anything (tests/RwePortal.Cli.Tests uses that).
 set -uo pipefail
 
@@ -53,6 +54,10 @@ count_results() {
         failed=$((failed + 1))
         result=1
     elif [ "$rc" -ne 0 ]; then
+        # Every test passed, yet dotnet test failed: something outside a test (a fixture's cleanup, say) threw.
+        echo "$name: dotnet test exited $rc although every test passed; its first error lines:"
+        grep -m 2 -E 'Exception|error' "$log" | sed -E 's/^(\[xUnit[^]]*\])?[[:space:]]*/  /'
+        failed=$((failed + 1))
         result=1
     fi
     return "$result"

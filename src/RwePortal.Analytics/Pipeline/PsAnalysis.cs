@@ -8,7 +8,9 @@ namespace RwePortal.Analytics.Pipeline;
 
 /// <summary>
 /// The propensity-score outcome analysis end to end: PS model, weights (or matching/strata), balance, weighted
-/// Kaplan–Meier, weighted Cox (Breslow and Efron, robust SE), risks at horizons and E-values.
+/// Kaplan–Meier, weighted Cox (Breslow and Efron, robust SE), risks at horizons and E-values. A covariate that
+/// (almost) perfectly predicts treatment is left out of the PS model and named rather than stopping the analysis
+/// (docs/decisions/1022-separating-covariates-are-removed.md); balance is still reported for it.
 /// </summary>
 public static class PsAnalysis
 {
@@ -20,29 +22,57 @@ public static class PsAnalysis
             return invalid;
         }
 
-        var separation = SeparationCheck.BeforeFit(cohort.Covariates, cohort.CovariateNames, cohort.Treatment);
-        if (separation is not null)
+        var removed = new List<RemovedPsCovariate>();
+        var kept = Enumerable.Range(0, cohort.Covariates.Count).ToList();
+        foreach (var (index, separation) in SeparationCheck.AllBeforeFit(cohort.Covariates, cohort.CovariateNames, cohort.Treatment))
         {
-            return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
+            if (!options.RemoveSeparatingCovariates)
+            {
+                return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
+            }
+
+            removed.Add(new RemovedPsCovariate(separation.Covariate, separation.Reason));
+            kept.Remove(index);
         }
 
-        LogisticFit fit;
-        try
+        // A combination of covariates can still separate: leave out the one the check names and refit.
+        while (true)
         {
-            fit = LogisticRegression.Fit(cohort.Covariates, cohort.CovariateNames, cohort.Treatment);
-        }
-        catch (ArgumentException ex)
-        {
-            return PsAnalysisOutcome.Fail("Propensity.Failed", ex.Message);
-        }
+            if (kept.Count == 0 && removed.Count > 0)
+            {
+                return PsAnalysisOutcome.Fail(
+                    "Propensity.Separation",
+                    $"Every covariate separates the arms, so no propensity model is left: {string.Join("; ", removed.Select(r => r.Reason))}",
+                    removed[0].Covariate);
+            }
 
-        separation = SeparationCheck.AfterFit(fit, cohort.Covariates);
-        if (separation is not null)
-        {
-            return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
-        }
+            var columns = kept.Select(j => cohort.Covariates[j]).ToList();
+            var names = kept.Select(j => cohort.CovariateNames[j]).ToList();
+            LogisticFit fit;
+            try
+            {
+                fit = LogisticRegression.Fit(columns, names, cohort.Treatment);
+            }
+            catch (ArgumentException ex)
+            {
+                return PsAnalysisOutcome.Fail("Propensity.Failed", ex.Message);
+            }
 
-        return Analyse(cohort, options, fit.Fitted, new PropensitySummary(fit.Names, fit.Coefficients, 0, 0, fit.Iterations));
+            var separation = SeparationCheck.AfterFit(fit, columns);
+            if (separation is null)
+            {
+                var outcome = Analyse(cohort, options, fit.Fitted, new PropensitySummary(fit.Names, fit.Coefficients, 0, 0, fit.Iterations));
+                return outcome.Result is { } result ? PsAnalysisOutcome.Success(result with { RemovedCovariates = removed }) : outcome;
+            }
+
+            if (!options.RemoveSeparatingCovariates)
+            {
+                return PsAnalysisOutcome.Fail("Propensity.Separation", separation.Reason, separation.Covariate);
+            }
+
+            removed.Add(new RemovedPsCovariate(separation.Covariate, separation.Reason));
+            kept.RemoveAt(names.IndexOf(separation.Covariate));
+        }
     }
 
     /// <summary>
@@ -63,14 +93,37 @@ public static class PsAnalysis
             return PsAnalysisOutcome.Fail("Cohort.Invalid", "The sparse covariates must have one row per person.");
         }
 
-        var cv = PenalizedLogisticRegression.FitCrossValidated(covariates, cohort.Treatment, penalty);
+        var flagged = SeparationCheck.HighlyCorrelated(covariates, cohort.Treatment, options.HighCorrelationThreshold);
+        if (flagged.Count > 0 && !options.RemoveSeparatingCovariates)
+        {
+            return PsAnalysisOutcome.Fail("Propensity.Separation", flagged[0].Separation.Reason, flagged[0].Separation.Covariate);
+        }
+
+        var removed = flagged.Select(f => new RemovedPsCovariate(f.Separation.Covariate, f.Separation.Reason)).ToList();
+        var model = covariates;
+        if (flagged.Count > 0)
+        {
+            var drop = flagged.Select(f => f.Index).ToHashSet();
+            var keep = Enumerable.Range(0, covariates.Columns).Where(j => !drop.Contains(j)).ToArray();
+            if (keep.Length == 0)
+            {
+                return PsAnalysisOutcome.Fail(
+                    "Propensity.Separation",
+                    $"Every covariate almost perfectly predicts treatment, so no propensity model is left: {string.Join("; ", removed.Select(r => r.Reason))}",
+                    removed[0].Covariate);
+            }
+
+            model = SparseBinaryMatrix.FromColumns(covariates.Rows, [.. keep.Select(j => covariates.Column(j).ToArray())], [.. keep.Select(j => covariates.Names[j])]);
+        }
+
+        var cv = PenalizedLogisticRegression.FitCrossValidated(model, cohort.Treatment, penalty);
         var names = new List<string> { "(Intercept)" };
         var coefficients = new List<double> { cv.Fit.Intercept };
-        for (var j = 0; j < covariates.Columns; j++)
+        for (var j = 0; j < model.Columns; j++)
         {
             if (cv.Fit.Coefficients[j] != 0)
             {
-                names.Add(covariates.Names[j]);
+                names.Add(model.Names[j]);
                 coefficients.Add(cv.Fit.Coefficients[j]);
             }
         }
@@ -81,8 +134,14 @@ public static class PsAnalysis
             return outcome;
         }
 
+        // Balance is reported for every column, the removed ones included: their imbalance is what the reader must see.
         var balance = result.Balance.Concat(SparseCovariateBalance.Compute(covariates, cohort.Treatment, result.PersonWeights)).ToList();
-        return PsAnalysisOutcome.Success(result with { Balance = balance, Diagnostics = Diagnose(balance, result.Diagnostics.Equipoise, options) });
+        return PsAnalysisOutcome.Success(result with
+        {
+            Balance = balance,
+            Diagnostics = Diagnose(balance, result.Diagnostics.Equipoise, options),
+            RemovedCovariates = removed,
+        });
     }
 
     /// <summary>
@@ -138,16 +197,18 @@ public static class PsAnalysis
         }
 
         var balance = CovariateBalance.Compute(cohort.CovariateNames, cohort.Covariates, t, weights);
-        var km1 = KaplanMeier.Fit(Subset(cohort.Time, t, 1), Subset(cohort.Event, t, 1), Subset(weights, t, 1));
-        var km0 = KaplanMeier.Fit(Subset(cohort.Time, t, 0), Subset(cohort.Event, t, 0), Subset(weights, t, 0));
+        // Variances are clustered by person: a person who appears in several rows (sequential trials) is one cluster;
+        // with one row per person this is the per-row sandwich.
+        var km1 = KaplanMeier.Fit(Subset(cohort.Time, t, 1), Subset(cohort.Event, t, 1), Subset(weights, t, 1), Subset(cohort.PersonIds, t, 1));
+        var km0 = KaplanMeier.Fit(Subset(cohort.Time, t, 0), Subset(cohort.Event, t, 0), Subset(weights, t, 0), Subset(cohort.PersonIds, t, 0));
         var x = new double[n];
         for (var i = 0; i < n; i++)
         {
             x[i] = t[i];
         }
 
-        var breslow = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Breslow);
-        var efron = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Efron);
+        var breslow = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Breslow, cohort.PersonIds);
+        var efron = CoxModel.Fit(cohort.Time, cohort.Event, x, weights, TieMethod.Efron, cohort.PersonIds);
         var events = cohort.Event.Sum();
         var common = (double)events / n >= EValue.CommonOutcomeShare;
         var eValue = EValue.FromHazardRatio(efron.Hr, efron.CiLower, efron.CiUpper, common);
@@ -155,9 +216,16 @@ public static class PsAnalysis
         var diagnostics = Diagnose(balance, equipoise, options);
 
         var eventsTreated = 0;
+        long kept1 = 0, kept0 = 0, keptEvents = 0;
         for (var i = 0; i < n; i++)
         {
             eventsTreated += t[i] == 1 ? cohort.Event[i] : 0;
+            if (weights[i] > 0)
+            {
+                kept1 += t[i];
+                kept0 += 1 - t[i];
+                keptEvents += cohort.Event[i];
+            }
         }
 
         var result = new PsAnalysisResult(
@@ -181,7 +249,10 @@ public static class PsAnalysis
             diagnostics,
             pairs,
             ps,
-            weights);
+            weights)
+        {
+            Mdrr = Mdrr.Compute(kept1, kept0, keptEvents),
+        };
         return PsAnalysisOutcome.Success(result);
     }
 

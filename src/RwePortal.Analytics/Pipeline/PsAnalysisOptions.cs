@@ -43,4 +43,17 @@ public sealed record PsAnalysisOptions
 
     /// <summary>Equipoise passes when at least this share has a preference score in [0.3, 0.7].</summary>
     public double EquipoiseThreshold { get; init; } = 0.2;
+
+    /// <summary>
+    /// A covariate that (almost) perfectly predicts treatment is left out of the propensity model and named in
+    /// <see cref="PsAnalysisResult.RemovedCovariates"/> (true, the default), or stops the analysis with
+    /// Propensity.Separation (false; what <c>rwe ps-analysis</c> does, as its specification asks).
+    /// </summary>
+    public bool RemoveSeparatingCovariates { get; init; } = true;
+
+    /// <summary>
+    /// The sparse (penalised) propensity model leaves out a 0/1 covariate whose correlation with treatment exceeds
+    /// this in absolute value (CohortMethod's high-correlation check).
+    /// </summary>
+    public double HighCorrelationThreshold { get; init; } = 0.5;
 }

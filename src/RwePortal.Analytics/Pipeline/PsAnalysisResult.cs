@@ -1,5 +1,6 @@
 using RwePortal.Analytics.Balance;
 using RwePortal.Analytics.Effects;
+using RwePortal.Analytics.Propensity;
 using RwePortal.Analytics.Survival;
 using RwePortal.Analytics.Weighting;
 
@@ -50,9 +51,22 @@ public sealed record PsAnalysisResult(
     Diagnostics Diagnostics,
     int MatchedPairs,
     double[] PropensityScores,
-    double[] PersonWeights);
+    double[] PersonWeights)
+{
+    /// <summary>Covariates left out of the propensity model because they (almost) perfectly predict treatment, with the reason.</summary>
+    public IReadOnlyList<RemovedPsCovariate> RemovedCovariates { get; init; } = [];
 
-/// <summary>Why an analysis could not run. Codes are stable: Cohort.Invalid, Cohort.ArmEmpty, Propensity.Separation, Adjustment.Failed.</summary>
+    /// <summary>
+    /// Minimum detectable hazard ratio (α 0.05, power 0.8; <see cref="Effects.Mdrr"/>) on the persons the adjustment
+    /// keeps (weight &gt; 0: everyone when weighting, the matched when matching), as CohortMethod reports it.
+    /// </summary>
+    public double Mdrr { get; init; } = double.PositiveInfinity;
+}
+
+/// <summary>
+/// Why an analysis could not run. Codes are stable: Cohort.Invalid, Cohort.ArmEmpty, Propensity.Separation (every
+/// covariate separates the arms, or removal is switched off), Propensity.Failed, Adjustment.Failed.
+/// </summary>
 public sealed record PsAnalysisFailure(string Code, string Message, string? Covariate = null);
 
 /// <summary>Either a result or a failure: expected failures are values, not exceptions.</summary>

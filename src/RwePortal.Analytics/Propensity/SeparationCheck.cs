@@ -3,6 +3,9 @@ namespace RwePortal.Analytics.Propensity;
 /// <summary>A covariate that separates the arms, so the maximum-likelihood propensity model has no finite solution.</summary>
 public sealed record Separation(string Covariate, string Reason);
 
+/// <summary>A covariate left out of the propensity model, and why (shown with the run's diagnostics).</summary>
+public sealed record RemovedPsCovariate(string Covariate, string Reason);
+
 /// <summary>
 /// Detects perfect separation in a propensity model, before fitting (one covariate alone splits the arms)
 /// and after fitting (fitted probabilities numerically 0 or 1, or no convergence, as R's glm warns).
@@ -20,49 +23,114 @@ public static class SeparationCheck
     {
         for (var j = 0; j < columns.Count; j++)
         {
-            var col = columns[j];
-            double min1 = double.PositiveInfinity, max1 = double.NegativeInfinity;
-            double min0 = double.PositiveInfinity, max0 = double.NegativeInfinity;
-            var binary = true;
-            long ones1 = 0, ones0 = 0, n1 = 0, n0 = 0;
-            for (var i = 0; i < col.Length; i++)
+            if (Column(columns[j], names[j], treatment) is { } found)
             {
-                var x = col[i];
-                binary &= x is 0.0 or 1.0;
-                if (treatment[i] == 1)
-                {
-                    n1++;
-                    ones1 += x == 1.0 ? 1 : 0;
-                    min1 = Math.Min(min1, x);
-                    max1 = Math.Max(max1, x);
-                }
-                else
-                {
-                    n0++;
-                    ones0 += x == 1.0 ? 1 : 0;
-                    min0 = Math.Min(min0, x);
-                    max0 = Math.Max(max0, x);
-                }
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every covariate that alone separates the arms (see <see cref="BeforeFit"/>), with its index.</summary>
+    public static IReadOnlyList<(int Index, Separation Separation)> AllBeforeFit(IReadOnlyList<double[]> columns, IReadOnlyList<string> names, ReadOnlySpan<int> treatment)
+    {
+        var found = new List<(int, Separation)>();
+        for (var j = 0; j < columns.Count; j++)
+        {
+            if (Column(columns[j], names[j], treatment) is { } separation)
+            {
+                found.Add((j, separation));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Sparse 0/1 columns whose Pearson correlation with treatment exceeds <paramref name="threshold"/> in absolute
+    /// value (CohortMethod's high-correlation check, 0.5 there): such a covariate almost perfectly predicts treatment.
+    /// Columns present in nobody or in everybody have no correlation and are not flagged.
+    /// </summary>
+    public static IReadOnlyList<(int Index, Separation Separation)> HighlyCorrelated(SparseBinaryMatrix covariates, ReadOnlySpan<int> treatment, double threshold)
+    {
+        ArgumentNullException.ThrowIfNull(covariates);
+        double n = treatment.Length, treated = 0;
+        foreach (var t in treatment)
+        {
+            treated += t;
+        }
+
+        var found = new List<(int, Separation)>();
+        for (var j = 0; j < covariates.Columns; j++)
+        {
+            var column = covariates.Column(j);
+            double m = column.Length, both = 0;
+            foreach (var i in column)
+            {
+                both += treatment[i];
             }
 
-            if (min1 > max0 || min0 > max1)
+            var denominator = Math.Sqrt(m * (n - m) * treated * (n - treated));
+            if (denominator == 0)
             {
-                return new Separation(names[j], $"'{names[j]}' alone separates the arms: its values in one arm all exceed those in the other.");
+                continue;
             }
 
-            if (binary && (ones1 + ones0) > 0 && (n1 + n0 - ones1 - ones0) > 0)
+            var r = ((n * both) - (m * treated)) / denominator;
+            if (Math.Abs(r) > threshold)
             {
-                if ((ones1 > 0 && ones0 == 0) || (ones0 > 0 && ones1 == 0))
-                {
-                    var arm = ones1 > 0 ? "treated" : "control";
-                    return new Separation(names[j], $"'{names[j]}' = 1 occurs only in the {arm} arm ({ones1 + ones0} persons): quasi-complete separation.");
-                }
+                var name = covariates.Names[j];
+                found.Add((j, new Separation(name, $"'{name}' almost perfectly predicts treatment: correlation {r:0.###} (|r| > {threshold:0.###}).")));
+            }
+        }
 
-                if ((ones1 == n1 && ones0 < n0) || (ones0 == n0 && ones1 < n1))
-                {
-                    var arm = ones1 == n1 ? "treated" : "control";
-                    return new Separation(names[j], $"'{names[j]}' = 0 occurs only outside the {arm} arm: quasi-complete separation.");
-                }
+        return found;
+    }
+
+    private static Separation? Column(double[] col, string name, ReadOnlySpan<int> treatment)
+    {
+        double min1 = double.PositiveInfinity, max1 = double.NegativeInfinity;
+        double min0 = double.PositiveInfinity, max0 = double.NegativeInfinity;
+        var binary = true;
+        long ones1 = 0, ones0 = 0, n1 = 0, n0 = 0;
+        for (var i = 0; i < col.Length; i++)
+        {
+            var x = col[i];
+            binary &= x is 0.0 or 1.0;
+            if (treatment[i] == 1)
+            {
+                n1++;
+                ones1 += x == 1.0 ? 1 : 0;
+                min1 = Math.Min(min1, x);
+                max1 = Math.Max(max1, x);
+            }
+            else
+            {
+                n0++;
+                ones0 += x == 1.0 ? 1 : 0;
+                min0 = Math.Min(min0, x);
+                max0 = Math.Max(max0, x);
+            }
+        }
+
+        if (min1 > max0 || min0 > max1)
+        {
+            return new Separation(name, $"'{name}' alone separates the arms: its values in one arm all exceed those in the other.");
+        }
+
+        if (binary && (ones1 + ones0) > 0 && (n1 + n0 - ones1 - ones0) > 0)
+        {
+            if ((ones1 > 0 && ones0 == 0) || (ones0 > 0 && ones1 == 0))
+            {
+                var arm = ones1 > 0 ? "treated" : "control";
+                return new Separation(name, $"'{name}' = 1 occurs only in the {arm} arm ({ones1 + ones0} persons): quasi-complete separation.");
+            }
+
+            if ((ones1 == n1 && ones0 < n0) || (ones0 == n0 && ones1 < n1))
+            {
+                var arm = ones1 == n1 ? "treated" : "control";
+                return new Separation(name, $"'{name}' = 0 occurs only outside the {arm} arm: quasi-complete separation.");
             }
         }
 

@@ -65,7 +65,7 @@ internal static class PsAnalysisRunner
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var options = new PsAnalysisOptions { Estimand = estimand, Truncation = truncation, Adjustment = adjustment };
+        var options = new PsAnalysisOptions { Estimand = estimand, Truncation = truncation, Adjustment = adjustment, RemoveSeparatingCovariates = false };
         var outcome = PsAnalysis.Run(cohort!, options);
         var file = Path.GetFileName(args.Data);
         if (outcome.Failure is { } failure)

@@ -1,18 +1,20 @@
 # Reference for the clustered robust variance: persons repeating across rows (sequential emulated trials:
 # 300 persons, each in up to 3 trials), weighted Cox with cluster(person_id) for Breslow and Efron, and the
 # weighted Kaplan-Meier with id = person_id, robust = TRUE (log band) per arm.
-# Usage: Rscript make_clustered.R <out_dir> <seed>   (writes rows.csv and expected.json)
+# Usage: Rscript make_clustered.R <out_dir> <seed> [<days per time unit>]   (writes rows.csv and expected.json;
+# a unit of 30 rounds times up to whole months, so most event times are tied)
 suppressMessages({ library(survival); library(jsonlite) })
 args <- commandArgs(trailingOnly = TRUE)
 dir <- args[1]; set.seed(as.integer(args[2]))
+unit <- if (length(args) >= 3) as.numeric(args[3]) else 1
 persons <- 300
 frailty <- rnorm(persons, 0, 0.8)
 rows <- do.call(rbind, lapply(seq_len(persons), function(p) {
   k <- sample(1:3, 1)
   x <- rbinom(k, 1, 0.5)
   rate <- 0.002 * exp(frailty[p] + log(0.7) * x)
-  event_time <- ceiling(rexp(k, rate))
-  censor_time <- ceiling(runif(k, 30, 720))
+  event_time <- ceiling(rexp(k, rate) / unit) * unit
+  censor_time <- ceiling(runif(k, 30, 720) / unit) * unit
   data.frame(person_id = p, treatment = x, time = pmin(event_time, censor_time),
              event = as.integer(event_time <= censor_time),
              weight = round(runif(k, 0.3, 3), 4))

@@ -3,12 +3,15 @@ using System.Text.Json;
 
 namespace RwePortal.Analytics.Tests.Support;
 
-/// <summary>Fixtures/clustered: rows.csv (person_id, treatment, time, event, weight; persons repeat) and expected.json.</summary>
+/// <summary>Fixtures/clustered*: rows.csv (person_id, treatment, time, event, weight; persons repeat) and expected.json.</summary>
 public sealed class ClusteredRows
 {
-    private ClusteredRows()
+    private static readonly Dictionary<string, ClusteredRows> Cache = [];
+    private static readonly Lock CacheLock = new();
+
+    private ClusteredRows(string name)
     {
-        var folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "clustered");
+        var folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
         var lines = File.ReadAllLines(Path.Combine(folder, "rows.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
         double Cell(string[] c, int j) => double.Parse(c[j], CultureInfo.InvariantCulture);
         PersonId = [.. lines.Select(c => (long)Cell(c, 0))];
@@ -19,7 +22,22 @@ public sealed class ClusteredRows
         Expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "expected.json"))).RootElement;
     }
 
-    public static ClusteredRows Instance { get; } = new();
+    /// <summary>Fixtures/clustered (seed 11, times in days).</summary>
+    public static ClusteredRows Instance => Load("clustered");
+
+    public static ClusteredRows Load(string name)
+    {
+        lock (CacheLock)
+        {
+            if (!Cache.TryGetValue(name, out var rows))
+            {
+                rows = new ClusteredRows(name);
+                Cache[name] = rows;
+            }
+
+            return rows;
+        }
+    }
 
     public long[] PersonId { get; }
 

@@ -4,8 +4,8 @@ using RwePortal.Cli.Tests.Support;
 namespace RwePortal.Cli.Tests.Scripts;
 
 /// <summary>
-/// Two throwaway test projects outside the clone, built once: Probe.Tests (one passing, one crashing, one hanging
-/// and one skipped test, picked by filter) and Empty.Tests (no test at all).
+/// Two throwaway test projects outside the clone, built once: Probe.Tests (one passing, one crashing, one hanging,
+/// one skipped test and one passing test whose fixture's cleanup throws, picked by filter) and Empty.Tests (no test at all).
 /// </summary>
 public sealed class ProbeProjects : IAsyncLifetime
 {
@@ -23,6 +23,8 @@ public sealed class ProbeProjects : IAsyncLifetime
             public class Crash { [Xunit.Fact] public void Crashes() => System.Environment.FailFast("probe crash"); }
             public class Hang { [Xunit.Fact] public void Hangs() => System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite); }
             public class Skip { [Xunit.Fact(Skip = "probe skip")] public void Skipped() { } }
+            public sealed class BrokenCleanup : System.IDisposable { public void Dispose() => throw new System.InvalidOperationException("probe cleanup"); }
+            public class CleanupFails(BrokenCleanup fixture) : Xunit.IClassFixture<BrokenCleanup> { [Xunit.Fact] public void Passes() => Xunit.Assert.NotNull(fixture); }
             """);
         Write(Empty, """
             namespace Empty;
@@ -133,6 +135,16 @@ public sealed class TestRunnerTests(ProbeProjects probes) : IClassFixture<ProbeP
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("skipped tests are not allowed", result.Output, StringComparison.Ordinal);
         Assert.Equal("tests: 0 passed, 0 failed, 1 skipped", ClosingLine(result));
+    }
+
+    [Fact]
+    public async Task A_fixture_cleanup_that_throws_after_every_test_passed_fails_the_run_and_says_why()
+    {
+        var result = await RunProject(probes.Probe, "CleanupFails");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("although every test passed", result.Output, StringComparison.Ordinal);
+        Assert.Contains("probe cleanup", result.Output, StringComparison.Ordinal);
+        Assert.Equal("tests: 1 passed, 1 failed, 0 skipped", ClosingLine(result));
     }
 
     [Fact]

@@ -411,6 +411,19 @@ public sealed class CovariateExtractorTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task The_portal_role_with_its_password_cannot_read_covariates()
+    {
+        var source = await PlantAsync();
+        await using var app = new Npgsql.NpgsqlConnection(fixture.Database.AppConnectionString);
+        await app.OpenAsync();
+
+        // rwe_app has no grant on the warehouse schemas: only the read seam's role extracts.
+        var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CovariateExtractor.ExtractAsync(
+            app, source.SchemaName, Persons, Settings(Spec("conditions", CovariateModality.Condition)), CancellationToken.None));
+        Assert.Equal("42501", e.SqlState);
+    }
+
+    [Fact]
     public void Settings_from_an_assignment_keep_its_specs_and_the_given_consent()
     {
         var assignment = new Assignment([Spec("demographics", CovariateModality.Demographics), Spec("conditions", CovariateModality.Condition, -365, -1)]);
