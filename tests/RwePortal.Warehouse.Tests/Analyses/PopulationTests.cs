@@ -234,6 +234,17 @@ public sealed class PopulationTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task The_portal_role_with_its_password_cannot_read_a_study_population()
+    {
+        await using var app = new Npgsql.NpgsqlConnection(fixture.Database.AppConnectionString);
+        await app.OpenAsync();
+
+        var denied = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => StudyPopulationExtractor.ExtractAsync(
+            app, fixture.EunomiaSource.SchemaName, fixture.EunomiaSource.Name, "research", Protocol(ItT()), 60, CancellationToken.None));
+        Assert.Equal("42501", denied.SqlState);
+    }
+
+    [Fact]
     public void Discontinuation_ends_follow_up_after_the_allowed_gap_and_a_refill_within_it_continues()
     {
         // Supplied days 0-29, refill on day 50 (gap of 20 days, allowed 30): covered to day 79; next refill on day 120 is too late.
