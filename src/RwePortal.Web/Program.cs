@@ -10,6 +10,7 @@ using RwePortal.Application.Data;
 using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
+using RwePortal.Web.Features.Analyses;
 using RwePortal.Web.Features.Protocols;
 using RwePortal.Web.Features.Subgroups;
 using RwePortal.Web.Security;
@@ -121,7 +122,9 @@ builder.Services.AddAuthorizationBuilder()
 // The portal holds the app role's connection and the warehouse reader's, never the owner's (docs/security.md).
 builder.Services.AddApplication(appConnectionString, builder.Configuration.GetConnectionString("Warehouse"));
 builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
+builder.Services.AddScoped<RwePortal.Web.Components.Printing.PdfPrinter>();
 builder.Services.AddScoped<ProtocolPdfRenderer>();
+builder.Services.AddScoped<AnalysisPdfRenderer>();
 
 var app = builder.Build();
 
@@ -151,6 +154,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 app.MapSubgroupExports();
 app.MapProtocolFiles();
+app.MapAnalysisFiles();
 
 await app.RunAsync();
 
