@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using MudBlazor.Services;
 using RwePortal.Application;
 using RwePortal.Application.Data;
+using RwePortal.Application.Jobs;
 using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
@@ -125,6 +126,9 @@ builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
 builder.Services.AddScoped<RwePortal.Web.Components.Printing.PdfPrinter>();
 builder.Services.AddScoped<ProtocolPdfRenderer>();
 builder.Services.AddScoped<AnalysisPdfRenderer>();
+
+// Analysis runs: the durable queue's worker (section AnalysisWorker) and the live progress pages subscribe to.
+builder.Services.AddAnalysisRuns(options => builder.Configuration.GetSection(AnalysisWorkerOptions.Section).Bind(options));
 
 var app = builder.Build();
 
