@@ -26,12 +26,14 @@ public sealed class AnalysisRunPageTests : BunitContext, IAsyncLifetime
         new(Guid.NewGuid(), "analyst@acme.test", "Acme Analyst", false, Guid.NewGuid(), "Acme Pharma", [TenantRole.Analyst]);
 
     private readonly BuilderMediator _mediator = new();
+    private readonly AnalysisRunSignals _signals = new();
 
     public AnalysisRunPageTests()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<IMediator>(_mediator);
+        Services.AddSingleton(_signals);
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
     }
 
@@ -89,6 +91,26 @@ public sealed class AnalysisRunPageTests : BunitContext, IAsyncLifetime
         Assert.Equal("<11", page.Find("[data-testid=repro-consent-removed]").TextContent.Trim());
         Assert.Equal($"analyses/{RunId}/export.csv", page.Find("[data-testid=run-export-csv]").GetAttribute("href"));
         Assert.Empty(page.FindAll("[data-testid=run-cancel]"));
+    }
+
+    [Fact]
+    public void A_change_notice_for_the_watched_run_updates_the_page_at_once_and_one_for_another_run_does_not()
+    {
+        var status = AnalysisRunStatus.Queued;
+        _mediator.Answer<GetAnalysisRun.Query, Result<GetAnalysisRun.Response>>(_ => Volatile.Read(ref status) == AnalysisRunStatus.Queued
+            ? Run(AnalysisRunStatus.Queued)
+            : Run(AnalysisRunStatus.Running, "Cohort", [new RunStepTiming("Cohort", T0, null)]));
+        var page = Open(Lead);
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=run-title]").GetAttribute("data-interactive")));
+        var reads = _mediator.SentOf<GetAnalysisRun.Query>().Count();
+
+        Volatile.Write(ref status, AnalysisRunStatus.Running);
+        _signals.Raise(Guid.NewGuid());
+        Assert.Equal(reads, _mediator.SentOf<GetAnalysisRun.Query>().Count());
+        _signals.Raise(RunId);
+
+        page.WaitForAssertion(() => Assert.Equal("running", page.Find("[data-testid=run-status]").GetAttribute("data-status")));
+        Assert.Contains("Cohort:running", States(page));
     }
 
     [Fact]
