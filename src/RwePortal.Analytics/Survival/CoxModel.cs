@@ -36,7 +36,9 @@ public sealed record CoxFit(
 /// <c>survival::coxph(Surv(time, event) ~ x, weights = w, robust = TRUE, ties = ...)</c>: Newton–Raphson from
 /// β = 0 with step halving, converged when the relative change in log partial likelihood is ≤ 1e-9 (at most
 /// 20 iterations), the covariate centred at its weighted mean; the robust variance is <c>Σᵢ (wᵢ rᵢ / I)²</c>
-/// with rᵢ the score residuals (Breslow or Efron) and I the information at the estimate.
+/// with rᵢ the score residuals (Breslow or Efron) and I the information at the estimate. With a cluster per row
+/// (persons repeating across sequential trials or per-protocol rows) the weighted residuals are first summed
+/// within each cluster, <c>Σ_c (Σ_{i∈c} wᵢ rᵢ / I)²</c>, as <c>coxph(..., cluster = id)</c> does.
 /// </summary>
 public static class CoxModel
 {
@@ -50,8 +52,30 @@ public static class CoxModel
         ReadOnlySpan<double> weights,
         TieMethod ties,
         double epsilon = DefaultEpsilon,
+        int maxIterations = DefaultMaxIterations) =>
+        Fit(time, status, covariate, weights, ties, [], epsilon, maxIterations);
+
+    /// <summary>
+    /// The same fit with a cluster-robust variance: rows sharing a <paramref name="cluster"/> value (a person)
+    /// have their weighted score residuals summed before squaring. An empty <paramref name="cluster"/> means one
+    /// cluster per row (the per-row sandwich, <c>robust = TRUE</c>).
+    /// </summary>
+    public static CoxFit Fit(
+        ReadOnlySpan<double> time,
+        ReadOnlySpan<int> status,
+        ReadOnlySpan<double> covariate,
+        ReadOnlySpan<double> weights,
+        TieMethod ties,
+        ReadOnlySpan<long> cluster,
+        double epsilon = DefaultEpsilon,
         int maxIterations = DefaultMaxIterations)
     {
+        var n = time.Length;
+        if (status.Length != n || covariate.Length != n || weights.Length != n || (!cluster.IsEmpty && cluster.Length != n))
+        {
+            throw new ArgumentException("Time, status, covariate, weights and cluster must have one value per row.", nameof(time));
+        }
+
         var data = Prepare(time, status, covariate, weights);
         var efron = ties == TieMethod.Efron;
 
@@ -97,17 +121,37 @@ public static class CoxModel
 
         var residuals = ScoreResiduals(data, beta, efron);
         var robust = 0.0;
-        for (var i = 0; i < residuals.Length; i++)
+        if (cluster.IsEmpty)
         {
-            var dfbeta = data.Weight[i] * residuals[i] / info;
-            robust += dfbeta * dfbeta;
+            for (var i = 0; i < residuals.Length; i++)
+            {
+                var dfbeta = data.Weight[i] * residuals[i] / info;
+                robust += dfbeta * dfbeta;
+            }
+        }
+        else
+        {
+            var sums = new Dictionary<long, double>();
+            for (var r = 0; r < residuals.Length; r++)
+            {
+                var id = cluster[data.Order[r]];
+                sums[id] = sums.GetValueOrDefault(id) + (data.Weight[r] * residuals[r] / info);
+            }
+
+            foreach (var dfbeta in sums.Values)
+            {
+                robust += dfbeta * dfbeta;
+            }
         }
 
         return new CoxFit(ties, beta, Math.Sqrt(1.0 / info), Math.Sqrt(robust), best, Math.Min(iteration, maxIterations), converged);
     }
 
-    /// <summary>Data sorted by ascending time, events before censorings at the same time, covariate centred.</summary>
-    private sealed record SortedData(double[] Time, int[] Status, double[] X, double[] Weight);
+    /// <summary>
+    /// Data sorted by ascending time, events before censorings at the same time, covariate centred;
+    /// <c>Order[r]</c> is the input row at sorted position r.
+    /// </summary>
+    private sealed record SortedData(double[] Time, int[] Status, double[] X, double[] Weight, int[] Order);
 
     private static SortedData Prepare(ReadOnlySpan<double> time, ReadOnlySpan<int> status, ReadOnlySpan<double> x, ReadOnlySpan<double> w)
     {
@@ -147,7 +191,7 @@ public static class CoxModel
             sww[r] = w[i];
         }
 
-        return new SortedData(st, ss, sx, sww);
+        return new SortedData(st, ss, sx, sww, order);
     }
 
     /// <summary>Log partial likelihood, score and information at <paramref name="beta"/> (as survival's coxfit6).</summary>

@@ -51,9 +51,22 @@ public sealed record KmCurve(IReadOnlyList<KmPoint> Points)
 /// </summary>
 public static class KaplanMeier
 {
-    public static KmCurve Fit(ReadOnlySpan<double> time, ReadOnlySpan<int> status, ReadOnlySpan<double> weights, double confidence = 0.95)
+    public static KmCurve Fit(ReadOnlySpan<double> time, ReadOnlySpan<int> status, ReadOnlySpan<double> weights, double confidence = 0.95) =>
+        Fit(time, status, weights, [], confidence);
+
+    /// <summary>
+    /// The same curve with the variance clustered: rows sharing a <paramref name="cluster"/> value (a person in
+    /// several sequential trials) have their influence on log S summed before squaring, as
+    /// <c>survfit(..., id = id, robust = TRUE)</c> does. An empty <paramref name="cluster"/> means one cluster per row.
+    /// </summary>
+    public static KmCurve Fit(ReadOnlySpan<double> time, ReadOnlySpan<int> status, ReadOnlySpan<double> weights, ReadOnlySpan<long> cluster, double confidence = 0.95)
     {
         var n = time.Length;
+        if (status.Length != n || weights.Length != n || (!cluster.IsEmpty && cluster.Length != n))
+        {
+            throw new ArgumentException("Time, status, weights and cluster must have one value per row.", nameof(time));
+        }
+
         var order = new int[n];
         for (var i = 0; i < n; i++)
         {
@@ -127,15 +140,24 @@ public static class KaplanMeier
             start = end;
         }
 
-        // Pass 2: Var log S(t) = A(t)²·Σ_{tᵢ>t} wᵢ² + Σ_{tᵢ≤t} wᵢ²(A(tᵢ) − δᵢ c(tᵢ))².
-        var groups = groupStart.Count;
-        var laterSq = 0.0;
-        foreach (var w in weights)
+        // Pass 2: each cluster's influence on log S(t) is A(t)·L_c + P_c, L_c the weight of its rows still at
+        // risk after t and P_c = Σ_{i∈c, tᵢ≤t} wᵢ(A(tᵢ) − δᵢ c(tᵢ)); the variance Σ_c (A L_c + P_c)² is kept as
+        // A²·ΣL² + 2A·ΣLP + ΣP², updated as rows leave.
+        var (clusterOf, clusters) = ClusterIndex(cluster, n);
+        var later = new double[clusters];
+        var pastC = new double[clusters];
+        for (var i = 0; i < n; i++)
         {
-            laterSq += w * w;
+            later[clusterOf[i]] += weights[i];
         }
 
-        var past = 0.0;
+        double sumL2 = 0, sumLp = 0, sumP2 = 0;
+        foreach (var l in later)
+        {
+            sumL2 += l * l;
+        }
+
+        var groups = groupStart.Count;
         for (var g = 0; g < groups; g++)
         {
             var end = g + 1 < groups ? groupStart[g + 1] : n;
@@ -143,21 +165,29 @@ public static class KaplanMeier
             {
                 var idx = order[r];
                 var w = weights[idx];
+                var c = clusterOf[idx];
                 var u = groupA[g] - (status[idx] == 1 ? groupC[g] : 0.0);
-                past += w * w * u * u;
-                laterSq -= w * w;
+                sumL2 -= later[c] * later[c];
+                sumLp -= later[c] * pastC[c];
+                sumP2 -= pastC[c] * pastC[c];
+                later[c] -= w;
+                pastC[c] += w * u;
+                sumL2 += later[c] * later[c];
+                sumLp += later[c] * pastC[c];
+                sumP2 += pastC[c] * pastC[c];
             }
 
             if (groupEvents[g] > 0)
             {
                 var a = groupA[g];
-                var variance = (a * a * Math.Max(laterSq, 0.0)) + past;
-                var se = Math.Sqrt(variance);
+                var variance = (a * a * Math.Max(sumL2, 0.0)) + (2 * a * sumLp) + Math.Max(sumP2, 0.0);
+                var se = Math.Sqrt(Math.Max(variance, 0.0));
                 var sv = groupSurv[g];
                 var lower = sv * Math.Exp(-z * se);
                 var upper = Math.Min(1.0, sv * Math.Exp(z * se));
-                if (!double.IsFinite(se))
+                if (!double.IsFinite(se) || !double.IsFinite(a))
                 {
+                    se = double.PositiveInfinity;
                     lower = 0;
                     upper = sv > 0 ? 1.0 : 0.0;
                 }
@@ -167,5 +197,34 @@ public static class KaplanMeier
         }
 
         return new KmCurve(points);
+    }
+
+    /// <summary>Dense cluster numbers 0..C−1 per row; one cluster per row when <paramref name="cluster"/> is empty.</summary>
+    internal static (int[] ClusterOf, int Clusters) ClusterIndex(ReadOnlySpan<long> cluster, int n)
+    {
+        var clusterOf = new int[n];
+        if (cluster.IsEmpty)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                clusterOf[i] = i;
+            }
+
+            return (clusterOf, n);
+        }
+
+        var ids = new Dictionary<long, int>();
+        for (var i = 0; i < n; i++)
+        {
+            if (!ids.TryGetValue(cluster[i], out var c))
+            {
+                c = ids.Count;
+                ids[cluster[i]] = c;
+            }
+
+            clusterOf[i] = c;
+        }
+
+        return (clusterOf, ids.Count);
     }
 }
