@@ -10,6 +10,16 @@ public static class AnalysisCharts
     public const string TreatmentColour = "#1f77b4";
     public const string ComparatorColour = "#ff7f0e";
 
+    /// <summary>Whether a curve's arm is the comparator (the pipeline names arms "treatment" and "comparator", or by their labels).</summary>
+    public static bool IsComparator(string arm, string comparatorLabel) =>
+        arm.Equals("comparator", StringComparison.OrdinalIgnoreCase) || arm == comparatorLabel;
+
+    /// <summary>The label a reader knows an arm by.</summary>
+    public static string ArmLabel(string arm, string treatmentLabel, string comparatorLabel) =>
+        arm.Equals("treatment", StringComparison.OrdinalIgnoreCase) ? treatmentLabel
+        : arm.Equals("comparator", StringComparison.OrdinalIgnoreCase) ? comparatorLabel
+        : arm;
+
     public static readonly Config Config = new() { Responsive = true, DisplayModeBar = Plotly.Blazor.ConfigLib.DisplayModeBarEnum.False };
 
     /// <summary>A filled density line.</summary>

@@ -18,7 +18,7 @@ public static class PrintCharts
     private static string Esc(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     /// <summary>The curves of both arms as step lines over their bands, time on x, estimate on y (0–1).</summary>
-    public static string Curves(IReadOnlyList<SurvivalCurve> curves, string treatmentLabel)
+    public static string Curves(IReadOnlyList<SurvivalCurve> curves, string treatmentLabel, string comparatorLabel)
     {
         const int height = 260, left = 50, right = 10, top = 10, bottom = 35;
         var maxTime = Math.Max(1, curves.SelectMany(c => c.Time).DefaultIfEmpty(1).Max());
@@ -40,7 +40,7 @@ public static class PrintCharts
         svg.Append(Invariant, $"""<text x="{(Width + left) / 2}" y="{height - 4}" text-anchor="middle">days from time zero</text>""");
         foreach (var curve in curves)
         {
-            var colour = curve.Arm == treatmentLabel ? AnalysisCharts.TreatmentColour : AnalysisCharts.ComparatorColour;
+            var colour = AnalysisCharts.IsComparator(curve.Arm, comparatorLabel) ? AnalysisCharts.ComparatorColour : AnalysisCharts.TreatmentColour;
             var band = new StringBuilder();
             band.Append(Step(curve.Time, curve.Upper, X, Y));
             var lower = Step(curve.Time, curve.Lower, X, Y).Split(' ', StringSplitOptions.RemoveEmptyEntries).Reverse();
@@ -52,8 +52,8 @@ public static class PrintCharts
         var legendY = top + 12;
         foreach (var curve in curves)
         {
-            var colour = curve.Arm == treatmentLabel ? AnalysisCharts.TreatmentColour : AnalysisCharts.ComparatorColour;
-            svg.Append(Invariant, $"""<rect x="{Width - 200}" y="{legendY - 8}" width="10" height="10" fill="{colour}" /><text x="{Width - 185}" y="{legendY}">{Esc(curve.Arm)}</text>""");
+            var colour = AnalysisCharts.IsComparator(curve.Arm, comparatorLabel) ? AnalysisCharts.ComparatorColour : AnalysisCharts.TreatmentColour;
+            svg.Append(Invariant, $"""<rect x="{Width - 200}" y="{legendY - 8}" width="10" height="10" fill="{colour}" /><text x="{Width - 185}" y="{legendY}">{Esc(AnalysisCharts.ArmLabel(curve.Arm, treatmentLabel, comparatorLabel))}</text>""");
             legendY += 14;
         }
 

@@ -41,8 +41,8 @@ internal static class AnalysisTestData
             [new RemovedCovariate("Sacubitril exposure 30d", "predicts treatment almost perfectly (|SMD| 4.2)")],
             ["Weights truncated at the 1st and 99th percentiles."]),
         [
-            new SurvivalCurve("Sacubitril/valsartan", "survival", [0, 100, 200], [1, 0.95, 0.9], [1, 0.93, 0.87], [1, 0.97, 0.93]),
-            new SurvivalCurve("ACE inhibitor", "survival", [0, 100, 200], [1, 0.93, 0.86], [1, 0.92, 0.84], [1, 0.94, 0.88]),
+            new SurvivalCurve("treatment", "survival", [0, 100, 200], [1, 0.95, 0.9], [1, 0.93, 0.87], [1, 0.97, 0.93]),
+            new SurvivalCurve("comparator", "survival", [0, 100, 200], [1, 0.93, 0.86], [1, 0.92, 0.84], [1, 0.94, 0.88]),
         ],
         [
             new RiskTableLine(0, Count(4_100), Count(8_300), 6_300.5, 6_290.5),
