@@ -44,16 +44,8 @@ public sealed class AnalysisRunTests(PortalFixture portal)
         }
         else
         {
-            // A clip of the whole page: an element's own screenshot scrolls it under the fixed app bar.
-            await part.ScrollIntoViewIfNeededAsync();
-            var box = await part.BoundingBoxAsync() ?? throw new InvalidOperationException($"{name}: the element is not visible.");
-            var scrollY = await page.EvaluateAsync<float>("() => window.scrollY");
-            await page.ScreenshotAsync(new PageScreenshotOptions
-            {
-                Path = path,
-                FullPage = true,
-                Clip = new Clip { X = box.X, Y = box.Y + scrollY, Width = box.Width, Height = box.Height },
-            });
+            // The fixed app bar would cover the top of an element scrolled into view.
+            await part.ScreenshotAsync(new LocatorScreenshotOptions { Path = path, Style = ".mud-appbar { visibility: hidden !important; }" });
         }
 
         await PortalFixture.ScreenshotAsync(page, name);
