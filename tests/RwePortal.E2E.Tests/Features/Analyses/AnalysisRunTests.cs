@@ -11,7 +11,7 @@ namespace RwePortal.E2E.Tests.Features.Analyses;
 /// <summary>
 /// A study lead of Acme imports the synthetic ARNI protocol, a second lead approves it, and the first runs it on the
 /// synthetic source and watches it by step to the end; an analyst opens the finished run, reads the KM curves, the Love
-/// plot and the forest plot, and exports the aggregates; another tenant's lead gets 404 for every file of the run. The
+/// plot and the forest plot, and exports the aggregates; a rerun of the same inputs compares equal; another tenant's lead gets 404 for every file of the run. The
 /// user guide's screenshots come from here.
 /// </summary>
 [Collection(PortalCollection.Name)]
@@ -72,7 +72,7 @@ public sealed class AnalysisRunTests(PortalFixture portal)
     }
 
     [Fact]
-    public async Task A_lead_runs_an_approved_protocol_and_watches_it_to_the_end_an_analyst_reads_the_charts_and_exports_and_another_tenant_gets_404()
+    public async Task A_lead_runs_an_approved_protocol_and_watches_it_to_the_end_an_analyst_reads_the_charts_and_exports_a_rerun_compares_equal_and_another_tenant_gets_404()
     {
         var protocolId = await ApprovedProtocolAsync();
 
@@ -133,6 +133,17 @@ public sealed class AnalysisRunTests(PortalFixture portal)
         Assert.Equal("%PDF", Encoding.ASCII.GetString(await pdf.BodyAsync(), 0, 4));
         Assert.Equal(1L, await portal.OwnerScalarAsync<long>(
             $"SELECT count(*) FROM app.audit_event WHERE event_type = 'Export' AND target LIKE 'ExportAnalysisReport: run {runId}%' AND user_email = '{Analyst}'"));
+
+        // The lead reruns the same version on the same source: the same inputs, the same numbers, side by side.
+        await new ProtocolPages(lead).OpenAsync(protocolId);
+        var rerunId = await runs.StartAsync("synthetic");
+        Assert.Equal("succeeded", await runs.WaitForEndAsync());
+        await analyst.GotoAsync($"/analyses/compare?left={runId}&right={rerunId}");
+        await Expect(analyst.GetByTestId("compare-runs-verdict")).ToHaveAttributeAsync("data-same", "true");
+        var hr = analyst.GetByTestId("compare-hr");
+        Assert.Equal(await hr.GetByTestId("compare-value-left").InnerTextAsync(), await hr.GetByTestId("compare-value-right").InnerTextAsync());
+        await Expect(analyst.Locator("[data-testid=compare-input][data-differs=true]")).ToHaveCountAsync(0);
+        await GuideShotAsync(analyst, "analyses-compare");
 
         // Another tenant's lead, crafting the URLs, gets nothing.
         var outsider = await SignedInAsync(OtherTenantLead);
