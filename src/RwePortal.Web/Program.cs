@@ -11,6 +11,7 @@ using RwePortal.Application.Jobs;
 using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
+using RwePortal.Web.Features.Analyses;
 using RwePortal.Web.Features.Protocols;
 using RwePortal.Web.Features.Subgroups;
 using RwePortal.Web.Security;
@@ -122,7 +123,9 @@ builder.Services.AddAuthorizationBuilder()
 // The portal holds the app role's connection and the warehouse reader's, never the owner's (docs/security.md).
 builder.Services.AddApplication(appConnectionString, builder.Configuration.GetConnectionString("Warehouse"));
 builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
+builder.Services.AddScoped<RwePortal.Web.Components.Printing.PdfPrinter>();
 builder.Services.AddScoped<ProtocolPdfRenderer>();
+builder.Services.AddScoped<AnalysisPdfRenderer>();
 
 // Analysis runs: the durable queue's worker (section AnalysisWorker) and the live progress pages subscribe to.
 builder.Services.AddAnalysisRuns(options => builder.Configuration.GetSection(AnalysisWorkerOptions.Section).Bind(options));
@@ -155,6 +158,7 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 app.MapSubgroupExports();
 app.MapProtocolFiles();
+app.MapAnalysisFiles();
 
 await app.RunAsync();
 
