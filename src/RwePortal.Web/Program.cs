@@ -12,6 +12,7 @@ using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
 using RwePortal.Web.Features.Analyses;
+using RwePortal.Web.Features.Audit;
 using RwePortal.Web.Features.Protocols;
 using RwePortal.Web.Features.Subgroups;
 using RwePortal.Web.Security;
@@ -157,6 +158,7 @@ app.MapGet("/health", () => Results.Text("ok")).AllowAnonymous();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAccountEndpoints();
 app.MapSubgroupExports();
+app.MapAuditExport();
 app.MapProtocolFiles();
 app.MapAnalysisFiles();
 

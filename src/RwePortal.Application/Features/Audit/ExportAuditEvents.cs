@@ -9,8 +9,8 @@ using RwePortal.Application.Security;
 namespace RwePortal.Application.Features.Audit;
 
 /// <summary>
-/// The filtered audit trail as CSV (UTF-8, RFC 4180), newest first, at most <see cref="MaxRows"/> events (the page hands
-/// the file to the browser as a data: link, so it stays small; narrow the filter for more). The export
+/// The filtered audit trail as CSV (UTF-8, RFC 4180), newest first, at most <see cref="MaxRows"/> events (served as a file by
+/// the portal's export endpoint; narrow the filter for more). The export
 /// is itself recorded as an Export event with its filter and row count.
 /// </summary>
 public static class ExportAuditEvents

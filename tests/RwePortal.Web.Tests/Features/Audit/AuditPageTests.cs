@@ -102,17 +102,22 @@ public sealed class AuditPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Export_offers_the_csv_as_a_download()
+    public async Task Export_links_to_the_export_endpoint_with_the_pages_filter_not_a_data_url()
     {
-        _mediator.Answer<ExportAuditEvents.Query, Result<ExportAuditEvents.Response>>(_ =>
-            new ExportAuditEvents.Response("audit-20260101-000000.csv", "id\r\n"u8.ToArray(), 0, false));
         var page = RenderPage();
+        page.WaitForAssertion(() => Assert.Equal(3, Types(page).Length));
+        var from = page.FindComponents<MudTextField<string>>().Single(f => f.Instance.Label == "From");
+        await page.InvokeAsync(() => from.Instance.ValueChanged.InvokeAsync("2026-01-01"));
+        var type = page.FindComponent<MudSelect<string>>();
+        await page.InvokeAsync(() => type.Instance.ValueChanged.InvokeAsync(AuditEventTypes.SignIn));
 
-        await page.Find("[data-testid=audit-export]").ClickAsync(new Microsoft.AspNetCore.Components.Web.MouseEventArgs());
-
-        var link = page.WaitForElement("[data-testid=audit-export-download]");
-        Assert.Equal("audit-20260101-000000.csv", link.GetAttribute("download"));
-        Assert.StartsWith("data:text/csv", link.GetAttribute("href"), StringComparison.Ordinal);
+        page.WaitForAssertion(() =>
+        {
+            var link = page.Find("[data-testid=audit-export]");
+            Assert.Equal($"/admin/audit/export.csv?from=2026-01-01&eventType={AuditEventTypes.SignIn}", link.GetAttribute("href"));
+            Assert.NotNull(link.GetAttribute("download"));
+        });
+        Assert.Empty(_mediator.Sent.OfType<ExportAuditEvents.Query>());
     }
 
     [Fact]
