@@ -2,6 +2,7 @@ using FluentValidation;
 using MediatR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RwePortal.Application.Data;
 using RwePortal.Application.Pipeline;
 using RwePortal.Application.Security;
@@ -23,6 +24,12 @@ public static class DependencyInjection
         if (warehouseConnectionString is not null)
         {
             services.AddSingleton(_ => WarehouseConnections.Create(warehouseConnectionString));
+
+            // The run pipeline of analyses (the job worker and `rwe run-protocol` run the same one).
+            services.TryAddSingleton(TimeProvider.System);
+            services.AddScoped<Analyses.IAnalysisSources, Analyses.RegisteredAnalysisSources>();
+            services.AddSingleton<Analyses.IBaselineCovariateExtractor, Analyses.WarehouseCovariateExtractor>();
+            services.AddScoped<Analyses.IProtocolRunPipeline, Analyses.ProtocolRunPipeline>();
         }
 
         services.AddDbContextFactory<AppDbContext>(options => AppDatabase.Configure(options, appConnectionString));

@@ -37,6 +37,12 @@ public enum TimeZeroBinning
 public sealed record CompiledPreview(string Sql, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps, TimeZeroBinning Binning);
 
 /// <summary>
+/// The preview's cohort as the opening of a statement: <see cref="With"/> ends with the <c>flags</c> CTE; the labels of
+/// the steps (index, grace period, then one per flag, in order) and the number of flags (f1..fN).
+/// </summary>
+public sealed record CompiledCohort(string With, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps, int FlagCount);
+
+/// <summary>
 /// Compiles the cohort preview of a protocol into ONE parameterized statement over a source's cdm schema. Time zero
 /// is each person's first dispensing of either strategy (in the study period when one is given); the arm is the
 /// strategy dispensed then, and a person who starts both within the grace period is excluded. Then, in order: the
@@ -64,6 +70,31 @@ public static partial class ProtocolPreviewCompiler
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
         var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
         return new Emitter(schema, schemaName, source, purpose).Emit(input, binning);
+    }
+
+    /// <summary>
+    /// The same cohort as the preview, as the opening of a statement ("WITH ..., flags AS (...)") for a caller to finish
+    /// with its own CTEs and SELECT: <c>flags</c> has one row per person with an index event (person_id, index_date,
+    /// consented, t and c: the strategies dispensed within the grace period, f1..fN: each step after the grace period).
+    /// The run's study population reads it, so the preview and the run mean the same cohort.
+    /// </summary>
+    public static CompiledCohort CompileCohort(ProtocolPreviewInput input, string schemaName, string source, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
+        return new Emitter(schema, schemaName, source, purpose).EmitCohort(input);
+    }
+
+    /// <summary>Time zero as the index event of a subgroup: the first dispensing of either strategy, in the study period when one is given.</summary>
+    internal static EventCriterion IndexEvent(TreatmentStrategies strategies, TimeZero? timeZero)
+    {
+        var from = timeZero?.StudyPeriodFrom;
+        var to = timeZero?.StudyPeriodTo;
+        return new EventCriterion("strategies", "first dispensing of either strategy", EventDomain.Drug,
+            [.. strategies.Treatment.Concepts, .. strategies.Comparator.Concepts], Occurrence.First,
+            from is null && to is null ? null : new Window(null, null, from, to), CountRange.AtLeastOne, null, []);
     }
 
     /// <summary>The eligibility steps that the subgroup compiler evaluates, in attrition order, with their labels.</summary>
@@ -124,6 +155,38 @@ public static partial class ProtocolPreviewCompiler
 
         public CompiledPreview Emit(ProtocolPreviewInput input, TimeZeroBinning binning)
         {
+            var (ctes, steps, flagCount) = Cohort(input);
+            var bin = binning == TimeZeroBinning.Month ? "to_char(index_date, 'YYYY-MM')" : "to_char(index_date, 'YYYY')";
+            var select = new StringBuilder(
+                $"""
+
+                SELECT CASE WHEN t AND c THEN '{BothArm}' WHEN t THEN '{TreatmentArm}' ELSE '{ComparatorArm}' END AS arm,
+                       {bin} AS tz_period,
+                       count(*) AS persons,
+                       count(*) FILTER (WHERE consented) AS step0,
+                       count(*) FILTER (WHERE consented AND NOT (t AND c)) AS step1
+                """);
+            var condition = "consented AND NOT (t AND c)";
+            for (var i = 0; i < flagCount; i++)
+            {
+                condition += $" AND f{i + 1}";
+                select.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE {condition}) AS step{i + 2}");
+            }
+
+            select.Append("\nFROM flags\nGROUP BY 1, 2\nORDER BY 1, 2");
+            var sql = "WITH" + string.Join(",", ctes) + select;
+            return new CompiledPreview(sql, _parameters, steps, binning);
+        }
+
+        public CompiledCohort EmitCohort(ProtocolPreviewInput input)
+        {
+            var (ctes, steps, flagCount) = Cohort(input);
+            return new CompiledCohort("WITH" + string.Join(",", ctes), _parameters, steps, flagCount);
+        }
+
+        /// <summary>The CTEs up to <c>flags</c> (one row per person with an index event: consent, arm flags t/c, one flag per step), the step labels and the number of flags.</summary>
+        private (List<string> Ctes, List<string> Steps, int FlagCount) Cohort(ProtocolPreviewInput input)
+        {
             var strategies = input.Strategies;
             var from = input.TimeZero?.StudyPeriodFrom;
             var to = input.TimeZero?.StudyPeriodTo;
@@ -156,9 +219,7 @@ public static partial class ProtocolPreviewCompiler
 
             // Each eligibility step is the members statement of a subgroup with the same index event and that one
             // criterion, its positional parameters renamed so the steps share one parameter list.
-            var index = new EventCriterion("strategies", "first dispensing of either strategy", EventDomain.Drug,
-                [.. strategies.Treatment.Concepts, .. strategies.Comparator.Concepts], Occurrence.First,
-                from is null && to is null ? null : new Window(null, null, from, to), CountRange.AtLeastOne, null, []);
+            var index = IndexEvent(strategies, input.TimeZero);
             var eligibilitySteps = EligibilitySteps(input.Eligibility);
             for (var i = 0; i < eligibilitySteps.Count; i++)
             {
@@ -212,26 +273,7 @@ public static partial class ProtocolPreviewCompiler
 
             // Materialized so that each person's flags are computed once, not again in every count that filters on them.
             ctes.Add($"\nflags AS MATERIALIZED (\n    SELECT {columns}\n    FROM population b\n)");
-            var bin = binning == TimeZeroBinning.Month ? "to_char(index_date, 'YYYY-MM')" : "to_char(index_date, 'YYYY')";
-            var select = new StringBuilder(
-                $"""
-
-                SELECT CASE WHEN t AND c THEN '{BothArm}' WHEN t THEN '{TreatmentArm}' ELSE '{ComparatorArm}' END AS arm,
-                       {bin} AS tz_period,
-                       count(*) AS persons,
-                       count(*) FILTER (WHERE consented) AS step0,
-                       count(*) FILTER (WHERE consented AND NOT (t AND c)) AS step1
-                """);
-            var condition = "consented AND NOT (t AND c)";
-            for (var i = 0; i < flags.Count; i++)
-            {
-                condition += $" AND f{i + 1}";
-                select.Append(CultureInfo.InvariantCulture, $",\n       count(*) FILTER (WHERE {condition}) AS step{i + 2}");
-            }
-
-            select.Append("\nFROM flags\nGROUP BY 1, 2\nORDER BY 1, 2");
-            var sql = "WITH" + string.Join(",", ctes) + select;
-            return new CompiledPreview(sql, _parameters, steps, binning);
+            return (ctes, steps, flags.Count);
         }
 
         /// <summary>A compiled subgroup statement with its positional parameters (@p0, @p1, ...) renamed and added to ours.</summary>

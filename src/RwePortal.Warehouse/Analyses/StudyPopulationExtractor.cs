@@ -1,0 +1,307 @@
+using System.Data;
+using Dapper;
+using Npgsql;
+using RwePortal.Warehouse.Cohorts;
+using RwePortal.Warehouse.Protocols;
+
+namespace RwePortal.Warehouse.Analyses;
+
+/// <summary>
+/// Reads the study population of a complete protocol from one source for one purpose (docs/analyses.md, decisions
+/// 1010–1012): new users at time zero with the preview's attrition, then the prior-outcome exclusion; each member's
+/// follow-up for the outcome (ITT, or per-protocol with censoring at a switch and at discontinuation), for each negative
+/// control, and their heterogeneity subgroups. Over a connection of the read-only role the caller opened, inside the
+/// caller's read-only transaction when there is one; the cancellation token goes to every statement.
+/// </summary>
+public static class StudyPopulationExtractor
+{
+    /// <summary>The attrition line of the prior-outcome exclusion.</summary>
+    public const string PriorOutcomeStep = "no outcome before time zero";
+
+    /// <summary>Days of a gap in supply allowed before a per-protocol member counts as discontinued, when the protocol gives none.</summary>
+    public const int DefaultAllowedGapDays = 30;
+
+    public static async Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(protocol);
+        if (!protocol.IsComplete)
+        {
+            throw new ArgumentException("a run needs a complete protocol", nameof(protocol));
+        }
+
+        var (members, attrition, removedT, removedC) = await CohortAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, cancellationToken);
+        var ids = members.Select(m => m.PersonId).ToArray();
+        var zeros = members.Select(m => m.TimeZero).ToArray();
+
+        var ends = await EndsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, commandTimeoutSeconds, cancellationToken);
+        var outcome = new FollowUpTime[members.Count];
+        for (var i = 0; i < members.Count; i++)
+        {
+            // Time to the first outcome: the outcome ends each member's follow-up whether or not the protocol lists it.
+            outcome[i] = ends.Censoring[i].With(ends.Outcome[i]);
+        }
+
+        var controls = await NegativeControlsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, ends.Censoring, commandTimeoutSeconds, cancellationToken);
+        var subgroups = new List<SubgroupMembershipFlags>();
+        foreach (var subgroup in protocol.AnalysisPlan!.Heterogeneity)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var compiled = StudyPopulationSql.SubgroupMembers(protocol, subgroup.Criteria, subgroup.Name, schemaName, source, purpose);
+            var rows = await reader.QueryAsync<(long PersonId, DateTime? IndexDate)>(Command(compiled.Sql, compiled.Parameters, commandTimeoutSeconds, cancellationToken));
+            var inSubgroup = rows.Where(r => r.IndexDate is not null).Select(r => (r.PersonId, DateOnly.FromDateTime(r.IndexDate!.Value))).ToHashSet();
+            subgroups.Add(new SubgroupMembershipFlags(subgroup.Name, [.. members.Select(m => inSubgroup.Contains((m.PersonId, m.TimeZero)))]));
+        }
+
+        return new StudyPopulation(members, attrition, removedT, removedC, outcome, controls, subgroups);
+    }
+
+    private static async Task<(List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC)> CohortAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int timeout, CancellationToken cancellationToken)
+    {
+        var statement = StudyPopulationSql.Cohort(protocol, schemaName, source, purpose);
+        var steps = statement.Steps.Count + (protocol.Eligibility!.ExcludePriorOutcome is null ? 0 : 1);
+        var counts = new long[steps, 2];
+        long removedT = 0, removedC = 0;
+        var members = new List<PopulationMember>();
+        await using (var rows = await reader.ExecuteReaderAsync(Command(statement.Sql, statement.Parameters, timeout, cancellationToken)))
+        {
+            var flags = new bool[statement.FlagCount];
+            while (await rows.ReadAsync(cancellationToken))
+            {
+                var consented = rows.GetBoolean(2);
+                var t = rows.GetBoolean(3);
+                var c = rows.GetBoolean(4);
+                if (t && c)
+                {
+                    // Not assignable: started both within the grace period. Counted in the first line only, as in the preview.
+                    if (consented)
+                    {
+                        counts[0, 0]++;
+                    }
+
+                    continue;
+                }
+
+                var arm = t ? 0 : 1;
+                if (!consented)
+                {
+                    if (t)
+                    {
+                        removedT++;
+                    }
+                    else
+                    {
+                        removedC++;
+                    }
+
+                    continue;
+                }
+
+                counts[0, arm]++;
+                counts[1, arm]++;
+                var ok = true;
+                for (var f = 0; f < flags.Length; f++)
+                {
+                    ok &= rows.GetBoolean(5 + f);
+                    if (ok)
+                    {
+                        counts[2 + f, arm]++;
+                    }
+                }
+
+                var prior = rows.GetBoolean(5 + flags.Length);
+                if (protocol.Eligibility.ExcludePriorOutcome is not null)
+                {
+                    ok &= !prior;
+                    if (ok)
+                    {
+                        counts[steps - 1, arm]++;
+                    }
+                }
+
+                if (ok)
+                {
+                    members.Add(new PopulationMember(rows.GetInt64(0), t, rows.GetFieldValue<DateOnly>(1)));
+                }
+            }
+        }
+
+        // The first line counts the persons who started both too (as the preview shows it); the grace-period line removes them.
+        var labels = statement.Steps.ToList();
+        if (protocol.Eligibility.ExcludePriorOutcome is { } exclusion)
+        {
+            labels.Add(exclusion.LookbackDays is { } days ? $"{PriorOutcomeStep} (within {days} days)" : PriorOutcomeStep);
+        }
+
+        var attrition = labels.Select((label, i) => new PopulationAttritionStep(label, counts[i, 0], counts[i, 1])).ToList();
+        members.Sort((a, b) => a.PersonId.CompareTo(b.PersonId));
+        return (members, attrition, removedT, removedC);
+    }
+
+    /// <summary>The last day (from time zero) each member is followed for any outcome, and the day of their first outcome.</summary>
+    private sealed record Ends(Censoring[] Censoring, int?[] Outcome);
+
+    /// <summary>The last day of follow-up (0 = time zero) before any outcome.</summary>
+    private readonly record struct Censoring(int LastDay)
+    {
+        public FollowUpTime With(int? eventDay) =>
+            eventDay is { } day && day <= LastDay ? new FollowUpTime(day + 1, true) : new FollowUpTime(LastDay + 1, false);
+    }
+
+    private static async Task<Ends> EndsAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, List<PopulationMember> members, long[] ids, DateOnly[] zeros, int timeout, CancellationToken cancellationToken)
+    {
+        var followUp = protocol.FollowUp!;
+        var last = new int[ids.Length];
+        Array.Fill(last, followUp.MaxDays - 1);
+        var outcome = new int?[ids.Length];
+        var statement = StudyPopulationSql.FollowUp(protocol, schemaName, source, purpose);
+        var rows = await reader.QueryAsync<(long I, DateTime? Death, DateTime? EnrolledUntil, DateTime? ObservedUntil, DateTime? Outcome)>(
+            Command(statement.Sql, WithPopulation(statement.Parameters, ids, zeros), timeout, cancellationToken));
+        foreach (var row in rows)
+        {
+            var i = (int)row.I - 1;
+            int? Day(DateTime? date) => date is { } d ? DateOnly.FromDateTime(d).DayNumber - zeros[i].DayNumber : null;
+            void End(FollowUpEnd kind, DateTime? date)
+            {
+                if (followUp.EndAt.Contains(kind) && Day(date) is { } day)
+                {
+                    last[i] = Math.Min(last[i], day);
+                }
+            }
+
+            End(FollowUpEnd.Death, row.Death);
+            End(FollowUpEnd.Disenrollment, row.EnrolledUntil);
+            End(FollowUpEnd.EndOfData, row.ObservedUntil);
+            outcome[i] = Day(row.Outcome);
+        }
+
+        if (protocol.Contrast!.Type == ContrastType.PerProtocol && (followUp.CensorAtSwitch || followUp.CensorAtDiscontinuation))
+        {
+            var dispensings = StudyPopulationSql.Dispensings(protocol.Strategies!, schemaName, source, purpose);
+            var supply = await reader.QueryAsync<(long I, bool Treatment, DateTime Start, DateTime SuppliedUntil)>(
+                Command(dispensings.Sql, WithPopulation(dispensings.Parameters, ids, zeros), timeout, cancellationToken));
+            var byMember = supply.GroupBy(r => (int)r.I - 1);
+            var gap = followUp.AllowedGapDays ?? DefaultAllowedGapDays;
+            foreach (var member in byMember)
+            {
+                var i = member.Key;
+                var censor = PerProtocolCensoring.LastDay(
+                    member.Select(r => new Dispensing(
+                        r.Treatment, DateOnly.FromDateTime(r.Start).DayNumber - zeros[i].DayNumber, DateOnly.FromDateTime(r.SuppliedUntil).DayNumber - zeros[i].DayNumber)),
+                    followUp.CensorAtSwitch,
+                    followUp.CensorAtDiscontinuation,
+                    gap,
+                    protocol.Strategies!.GracePeriodDays,
+                    members[i].Treated);
+                if (censor is { } day)
+                {
+                    last[i] = Math.Min(last[i], day);
+                }
+            }
+        }
+
+        return new Ends([.. last.Select(d => new Censoring(Math.Max(0, d)))], outcome);
+    }
+
+    private static async Task<IReadOnlyList<NegativeControlFollowUp>> NegativeControlsAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, List<PopulationMember> members,
+        long[] ids, DateOnly[] zeros, Censoring[] censoring, int timeout, CancellationToken cancellationToken)
+    {
+        var concepts = protocol.AnalysisPlan!.NegativeControlOutcomes;
+        if (concepts.Count == 0)
+        {
+            return [];
+        }
+
+        var names = (await reader.QueryAsync<(long Id, string Name)>(Command(
+                StudyPopulationSql.ConceptNames(schemaName), [new SqlParameter("ids", concepts.Select(c => (long)c).ToArray())], timeout, cancellationToken)))
+            .ToDictionary(r => r.Id, r => r.Name);
+        var statement = StudyPopulationSql.NegativeControls(concepts, schemaName, source, purpose);
+        var rows = await reader.QueryAsync<(long I, long Nco, DateTime? FirstAfter, bool Before)>(
+            Command(statement.Sql, WithPopulation(statement.Parameters, ids, zeros), timeout, cancellationToken));
+        var found = rows.ToDictionary(r => ((int)r.I - 1, r.Nco));
+        return [.. concepts.Distinct().Select(concept =>
+        {
+            var followUp = new FollowUpTime?[members.Count];
+            for (var i = 0; i < members.Count; i++)
+            {
+                if (found.TryGetValue((i, concept), out var row))
+                {
+                    followUp[i] = row.Before
+                        ? null
+                        : censoring[i].With(row.FirstAfter is { } d ? DateOnly.FromDateTime(d).DayNumber - zeros[i].DayNumber : null);
+                }
+                else
+                {
+                    followUp[i] = censoring[i].With(null);
+                }
+            }
+
+            return new NegativeControlFollowUp(concept, names.GetValueOrDefault(concept, "concept " + concept), followUp);
+        })];
+    }
+
+    private static List<SqlParameter> WithPopulation(IReadOnlyList<SqlParameter> parameters, long[] ids, DateOnly[] zeros) =>
+        [.. parameters, new SqlParameter("person_ids", ids), new SqlParameter("time_zeros", zeros)];
+
+    private static CommandDefinition Command(string sql, IReadOnlyList<SqlParameter> parameters, int timeout, CancellationToken cancellationToken)
+    {
+        var dynamic = new DynamicParameters();
+        foreach (var parameter in parameters)
+        {
+            dynamic.Add(parameter.Name, parameter.Value);
+        }
+
+        return new CommandDefinition(sql, dynamic, commandTimeout: timeout, cancellationToken: cancellationToken);
+    }
+}
+
+/// <summary>A dispensing of either strategy relative to time zero: whose it is, its first day and the last day its supply covers.</summary>
+public readonly record struct Dispensing(bool Treatment, int StartDay, int SuppliedUntilDay);
+
+/// <summary>
+/// Per-protocol censoring (decision 1011): a member is followed while on their own strategy. A switch is the first
+/// dispensing of the other strategy after the grace period: follow-up ends the day before it. Discontinuation is a gap
+/// in the own strategy's supply longer than the allowed gap: follow-up ends on the last supplied day plus the allowed gap.
+/// </summary>
+public static class PerProtocolCensoring
+{
+    /// <summary>The last day of follow-up the strategy allows, or null when neither rule ends it; <paramref name="treated"/> is the member's own strategy.</summary>
+    public static int? LastDay(IEnumerable<Dispensing> dispensings, bool atSwitch, bool atDiscontinuation, int allowedGapDays, int gracePeriodDays, bool treated)
+    {
+        var all = dispensings.OrderBy(d => d.StartDay).ThenBy(d => d.SuppliedUntilDay).ToList();
+        int? last = null;
+        var switched = all.Where(d => d.Treatment != treated && d.StartDay > gracePeriodDays).Select(d => (int?)d.StartDay).FirstOrDefault();
+        if (atSwitch && switched is { } day)
+        {
+            last = day - 1;
+        }
+
+        if (atDiscontinuation)
+        {
+            var supplied = -1;
+            var started = false;
+            foreach (var d in all.Where(d => d.Treatment == treated))
+            {
+                if (started && d.StartDay > supplied + allowedGapDays + 1)
+                {
+                    break;
+                }
+
+                started = true;
+                supplied = Math.Max(supplied, d.SuppliedUntilDay);
+            }
+
+            if (started)
+            {
+                var discontinued = supplied + allowedGapDays;
+                last = last is { } l ? Math.Min(l, discontinued) : discontinued;
+            }
+        }
+
+        return last;
+    }
+}
