@@ -95,6 +95,15 @@ public sealed class AnalysisBenchCommandTests(AnalysisBenchFixture fixture) : IC
         Assert.Equal(File.ReadAllText(Path.Combine(Shell.Root, "docs", "examples", "protocols", AnalysisBenchCommand.ProtocolName)), json);
         var parsed = ProtocolParser.Parse(json);
         Assert.True(parsed.IsValid && parsed.Protocol!.IsComplete, string.Join("; ", parsed.Errors));
+        var bench = ProtocolParser.Parse(AnalysisBenchCommand.BenchProtocol());
+        Assert.True(bench.IsValid && bench.Protocol!.IsComplete, string.Join("; ", bench.Errors));
+        // Every modality's large-scale set, each in a window that ends the day before time zero; the rest as documented.
+        Assert.Equal(Enum.GetValues<CovariateModality>(), bench.Protocol!.Assignment!.Covariates.Select(c => c.Modality));
+        Assert.All(bench.Protocol.Assignment.Covariates, c => Assert.Equal(AnalysisBenchCommand.WindowStart(c.Modality), c.WindowStart));
+        Assert.All(bench.Protocol.Assignment.Covariates.Where(c => c.WindowStart is not null), c => Assert.Equal(-1, c.WindowEnd));
+        Assert.Equal(parsed.Protocol!.Eligibility!.PriorObservationDays, bench.Protocol.Eligibility!.PriorObservationDays);
+        Assert.Equal(parsed.Protocol.Eligibility.Criteria.Count, bench.Protocol.Eligibility.Criteria.Count);
+        Assert.Equal(parsed.Protocol.AnalysisPlan!.Adjustment, bench.Protocol.AnalysisPlan!.Adjustment);
     }
 
     [Theory]

@@ -80,7 +80,7 @@ public sealed class EunomiaValidationTests(EunomiaCliFixture fixture) : IClassFi
 {
     private static readonly string Validation = Path.Combine(Shell.Root, "docs", "validation");
 
-    private sealed record PersonRow(long PersonId, int Treatment, DateTime IndexDate, int Time, int Event);
+    private sealed record PersonRow(long PersonId, int Treatment, DateOnly IndexDate, int Time, int Event);
 
     private sealed record Arm(int Persons, int Events, long PersonDays);
 
@@ -92,7 +92,9 @@ public sealed class EunomiaValidationTests(EunomiaCliFixture fixture) : IClassFi
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("SET LOCAL search_path = cdm_eunomia", transaction: transaction);
-        var rows = (await connection.QueryAsync<PersonRow>(sql, transaction: transaction)).ToList();
+        var rows = (await connection.QueryAsync<PersonRow>(
+            $"SELECT person_id AS PersonId, treatment AS Treatment, index_date AS IndexDate, time AS Time, event AS Event FROM (\n{sql}\n) hand",
+            transaction: transaction)).ToList();
         await transaction.RollbackAsync();
         return rows;
     }
