@@ -14,3 +14,6 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON app.small_cell_noise_key FROM rwe_app
 -- one; a delete marks the library object instead of removing it (decision 0762).
 REVOKE UPDATE, DELETE, TRUNCATE ON app.saved_subgroup_revisions, app.saved_concept_set_revisions FROM rwe_app;
 REVOKE DELETE, TRUNCATE ON app.saved_subgroups, app.saved_concept_sets FROM rwe_app;
+
+-- Analysis runs are kept: the portal queues, cancels and retries them but never removes one (db/app/analyses.sql).
+REVOKE DELETE, TRUNCATE ON app.analysis_runs FROM rwe_app;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using MudBlazor.Services;
 using RwePortal.Application;
 using RwePortal.Application.Data;
+using RwePortal.Application.Jobs;
 using RwePortal.Application.Security;
 using RwePortal.Web.Components;
 using RwePortal.Web.Components.Account;
@@ -122,6 +123,9 @@ builder.Services.AddAuthorizationBuilder()
 builder.Services.AddApplication(appConnectionString, builder.Configuration.GetConnectionString("Warehouse"));
 builder.Services.AddRweIdentityCore().AddSignInManager<RweSignInManager>();
 builder.Services.AddScoped<ProtocolPdfRenderer>();
+
+// Analysis runs: the durable queue's worker (section AnalysisWorker) and the live progress pages subscribe to.
+builder.Services.AddAnalysisRuns(options => builder.Configuration.GetSection(AnalysisWorkerOptions.Section).Bind(options));
 
 var app = builder.Build();
 

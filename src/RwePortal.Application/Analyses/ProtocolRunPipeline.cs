@@ -196,11 +196,12 @@ public sealed class ProtocolRunPipeline(
             gates.Add(new DiagnosticGate("EASE", e, MaxEase, e <= MaxEase, "expected absolute systematic error of the negative controls at most the threshold"));
         }
 
-        var personsT = t.Count(x => x == 1);
-        var personsC = n - personsT;
         var eventsTreated = Enumerable.Range(0, n).Count(i => t[i] == 1 && status[i] == 1);
         var eventsComparator = status.Sum() - eventsTreated;
         var (centres, densityT, densityC) = Densities(preference, t);
+
+        // The arms are the attrition's last line, shown the same way.
+        var attrition = Attrition(population, run);
         var document = new AnalysisResultDocument(
             AnalysisResultDocument.CurrentFormat,
             new AnalysisHeader(
@@ -211,9 +212,9 @@ public sealed class ProtocolRunPipeline(
                 plan.Adjustment.ToString().ToLowerInvariant(),
                 plan.PropensityScore.Model == PsModelKind.L1 ? $"L1-penalised logistic regression, {plan.PropensityScore.CrossValidationFolds ?? 10}-fold cross-validation" : "logistic regression",
                 clock.GetUtcNow()),
-            Attrition(population, run),
+            attrition,
             new ArmSummary(
-                run.Shown(personsT, "persons", "treatment"), run.Shown(personsC, "persons", "comparator"),
+                attrition[^1].Treatment, attrition[^1].Comparator,
                 run.Shown(eventsTreated, "events", "treatment"), run.Shown(eventsComparator, "events", "comparator"),
                 PersonYears(time, t, 1), PersonYears(time, t, 0), essT, essC),
             new PreferenceScoreDistribution(centres, densityT, densityC, PropensityDiagnostics.CStatistic(ps, t)),
@@ -508,6 +509,10 @@ public sealed class ProtocolRunPipeline(
         var km1 = Km(1);
         var km0 = Km(0);
         var curves = new List<SurvivalCurve> { Curve("treatment", km1, time, t, 1, run.Threshold), Curve("comparator", km0, time, t, 0, run.Threshold) };
+
+        // Cumulative incidence 1 − S with the band flipped (as CumulativeIncidence.FromSurvival), ending where the survival curve ends.
+        curves.AddRange([.. curves.Select(c => new SurvivalCurve(
+            c.Arm, "cumulativeIncidence", c.Time, [.. c.Estimate.Select(s => 1 - s)], [.. c.Upper.Select(u => 1 - u)], [.. c.Lower.Select(l => 1 - l)]))]);
 
         var times = RiskTableDays.Where(d => d < maxDays).Append(maxDays).Distinct().ToList();
         var atRisk = times.Select(d =>

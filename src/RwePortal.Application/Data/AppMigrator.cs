@@ -32,7 +32,7 @@ public static class AppMigrator
     /// The reviewed SQL applied after the EF migrations, in this order; each script is idempotent. Scripts that add
     /// rules to EF's tables (protocols.sql) come before grants.sql and rls.sql, which then cover those tables too.
     /// </summary>
-    private static readonly string[] AppScripts = ["protocols.sql", "grants.sql", "audit.sql", "rls.sql"];
+    private static readonly string[] AppScripts = ["protocols.sql", "analyses.sql", "grants.sql", "audit.sql", "rls.sql"];
 
     /// <summary>Brings the database up to date; returns the steps that ran (the others were current).</summary>
     public static async Task<IReadOnlyList<string>> MigrateAsync(string ownerConnectionString, CancellationToken cancellationToken = default)
@@ -84,10 +84,14 @@ public static class AppMigrator
                 await StepAsync("ef-migrations", newestMigration, () => context.Database.MigrateAsync(cancellationToken));
             }
 
+            // A script's fingerprint covers the scripts before it too: one that adds a tenant-owned table (analyses.sql)
+            // re-runs grants.sql and rls.sql after it on a database migrated before.
+            var before = "";
             foreach (var script in AppScripts)
             {
                 var sql = ReadScript($"db.app.{script}");
-                await StepAsync($"db/app/{script}", Fingerprint(sql + "\n" + newestMigration), async () =>
+                before += sql + "\n";
+                await StepAsync($"db/app/{script}", Fingerprint(before + newestMigration), async () =>
                 {
                     await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
                     await command.ExecuteNonQueryAsync(cancellationToken);

@@ -15,6 +15,7 @@ internal static class CommandCatalog
         foreach (var command in IngestCommands.Create()) { yield return command; }
         foreach (var command in SubgroupCommands.Create()) { yield return command; }
         foreach (var command in ProtocolCommands.Create()) { yield return command; }
+        foreach (var command in WorkerCommand.Create()) { yield return command; }
         foreach (var command in RunProtocolCommand.Create()) { yield return command; }
     }
 }

@@ -63,6 +63,18 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
             library.Parameters.AddWithValue("tenant", tenant);
             await library.ExecuteNonQueryAsync();
             await Features.Protocols.ProtocolScenario.SeedRowsAsOwnerAsync(fixture, tenant);
+
+            // An analysis run of that protocol's approved version (the run table is SQL-owned: db/app/analyses.sql).
+            await using var run = new NpgsqlCommand(
+                """
+                INSERT INTO app.analysis_runs (id, tenant_id, protocol_id, protocol_version_id, protocol_version, protocol_hash,
+                    protocol_title, data_source_id, source, purpose, seed, requested_by, status)
+                SELECT gen_random_uuid(), @tenant, v.protocol_id, v.id, v.version, v.content_hash, 'isolation', gen_random_uuid(),
+                    'isolation', 'research', 1, @tenant, 'queued'
+                FROM app.protocol_versions v WHERE v.tenant_id = @tenant AND v.state = 'Approved' LIMIT 1
+                """, owner);
+            run.Parameters.AddWithValue("tenant", tenant);
+            await run.ExecuteNonQueryAsync();
         }
     }
 
@@ -291,8 +303,8 @@ public sealed class TenantIsolationTests(AppFixture fixture) : IAsyncLifetime
     }
 
     private static List<string> TenantOwnedTableNames() =>
-        // Every tenant-owned table of the app schema: the model's ITenantOwned entities and the SQL-owned audit trail.
-        ModelTables().Append("audit_event").Distinct().Order(StringComparer.Ordinal).ToList();
+        // Every tenant-owned table of the app schema: the model's ITenantOwned entities and the SQL-owned audit trail and runs.
+        ModelTables().Append("audit_event").Append("analysis_runs").Distinct().Order(StringComparer.Ordinal).ToList();
 
     private static List<string> ModelTables()
     {

@@ -334,6 +334,20 @@ public sealed class CovariateExtractorTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task A_person_who_enters_twice_gets_a_row_per_entry_each_with_its_own_time_zero()
+    {
+        // Sequential trials repeat persons: row 0 is person 1 at time zero, row 1 the same person two days later.
+        IReadOnlyList<StudyPerson> twice = [new(1, Tz), new(1, Tz.AddDays(2))];
+        var data = await ExtractAsync(Settings(Spec("labs", CovariateModality.Measurement, -365, -1)), twice);
+
+        var id = data.Refs.Single(r => r.Name.StartsWith("measurement: Hemoglobin A1c", StringComparison.Ordinal) && !r.Binary).Id;
+        var values = Enumerable.Range(0, data.Entries).Where(k => data.Covariates[k] == id).ToDictionary(k => data.Rows[k], k => data.Values[k]);
+        // Later time zero: the 9.9 recorded on the first time zero is now before it.
+        Assert.Equal(7.0, values[0], 10);
+        Assert.Equal(9.9, values[1], 10);
+    }
+
+    [Fact]
     public async Task Rare_binary_covariates_are_dropped_and_the_cap_keeps_the_most_prevalent()
     {
         var spec = Spec("conditions", CovariateModality.Condition, -365, -1);
@@ -363,6 +377,10 @@ public sealed class CovariateExtractorTests(CohortWarehouseFixture fixture)
         var compiled = CovariateStatement.Compile(Schema, Persons, Settings(specs));
 
         Assert.Contains("gov.consented_persons(@source, @purpose)", compiled.Sql, StringComparison.Ordinal);
+        // The only other statement reads the vocabulary: no person-level table, nothing to filter by consent.
+        var names = CovariateStatement.NamesSql(Schema);
+        Assert.Equal(["concept"], System.Text.RegularExpressions.Regex.Matches(names, @"""cdm_cov""\.(\w+)").Select(m => m.Groups[1].Value));
+        Assert.DoesNotContain("person", names, StringComparison.Ordinal);
         Assert.DoesNotContain("DROP", compiled.Sql, StringComparison.Ordinal);
         Assert.DoesNotContain("3004410", compiled.Sql, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => CovariateStatement.Compile("cdm_cov\"; DROP SCHEMA x; --", Persons, Settings(specs)));
@@ -390,6 +408,19 @@ public sealed class CovariateExtractorTests(CohortWarehouseFixture fixture)
         await CovariateExtractor.ExtractAsync(reader, source.SchemaName, Persons, Settings(Spec("d", CovariateModality.Demographics)), CancellationToken.None);
         var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => reader.ExecuteAsync($"INSERT INTO {Schema}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id) VALUES (99, 0, 1900, 0, 0)"));
         Assert.True(e.SqlState is "25006" or "42501", e.SqlState);
+    }
+
+    [Fact]
+    public async Task The_portal_role_with_its_password_cannot_read_covariates()
+    {
+        var source = await PlantAsync();
+        await using var app = new Npgsql.NpgsqlConnection(fixture.Database.AppConnectionString);
+        await app.OpenAsync();
+
+        // rwe_app has no grant on the warehouse schemas: only the read seam's role extracts.
+        var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => CovariateExtractor.ExtractAsync(
+            app, source.SchemaName, Persons, Settings(Spec("conditions", CovariateModality.Condition)), CancellationToken.None));
+        Assert.Equal("42501", e.SqlState);
     }
 
     [Fact]

@@ -12,7 +12,6 @@ using RwePortal.Application.Security;
 using RwePortal.Application.Tenancy;
 using RwePortal.Warehouse;
 using RwePortal.Warehouse.Protocols;
-using RwePortal.Warehouse.Sources;
 
 namespace RwePortal.Application.Features.Protocols;
 
@@ -82,21 +81,13 @@ public static class PreviewProtocol
 
             // The source as the current tenant sees it: only through its own grant, and only for a granted purpose.
             await using var db = await contexts.CreateAsync(cancellationToken);
-            var granted = await db.DataSourceGrants.AsNoTracking()
-                .Join(db.DataSources, g => g.DataSourceId, s => s.Id, (g, s) => new { Grant = g, Source = s })
-                .SingleOrDefaultAsync(x => x.Source.Name == request.Source, cancellationToken);
-            if (granted is null)
+            var granted = await GrantedDataSources.FindAsync(db, request.Source, request.Purpose, "Protocol.PurposeNotGranted", cancellationToken);
+            if (!granted.Succeeded)
             {
-                return Error.NotFound("DataSource");
+                return granted.Error!;
             }
 
-            if (!granted.Grant.Purposes.Contains(request.Purpose))
-            {
-                return new Error("Protocol.PurposeNotGranted", $"{request.Source} is not granted to this tenant for {request.Purpose}.");
-            }
-
-            var s = granted.Source;
-            var source = new DataSource(s.Id, s.Name, s.Description, s.CdmVersion, s.SchemaName, s.CreatedAt, s.LoadedAt, new Dictionary<string, long>(), s.CustodianTenantId);
+            var source = granted.Value!;
             var compiled = ProtocolPreviewer.Compile(input, source, request.Purpose, request.Binning);
             var result = await new ProtocolPreviewer(warehouse).PreviewAsync(input, source, request.Purpose, request.Binning, cancellationToken);
 

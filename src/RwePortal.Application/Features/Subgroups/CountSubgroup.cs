@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using FluentValidation;
 using MediatR;
-using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
@@ -12,7 +11,6 @@ using RwePortal.Application.Security;
 using RwePortal.Application.Tenancy;
 using RwePortal.Warehouse;
 using RwePortal.Warehouse.Cohorts;
-using RwePortal.Warehouse.Sources;
 
 namespace RwePortal.Application.Features.Subgroups;
 
@@ -65,21 +63,13 @@ public static class CountSubgroup
 
             // The source as the current tenant sees it: only through its own grant, and only for a granted purpose.
             await using var db = await contexts.CreateAsync(cancellationToken);
-            var granted = await db.DataSourceGrants.AsNoTracking()
-                .Join(db.DataSources, g => g.DataSourceId, s => s.Id, (g, s) => new { Grant = g, Source = s })
-                .SingleOrDefaultAsync(x => x.Source.Name == request.Source, cancellationToken);
-            if (granted is null)
+            var granted = await GrantedDataSources.FindAsync(db, request.Source, request.Purpose, "Subgroup.PurposeNotGranted", cancellationToken);
+            if (!granted.Succeeded)
             {
-                return Error.NotFound("DataSource");
+                return granted.Error!;
             }
 
-            if (!granted.Grant.Purposes.Contains(request.Purpose))
-            {
-                return new Error("Subgroup.PurposeNotGranted", $"{request.Source} is not granted to this tenant for {request.Purpose}.");
-            }
-
-            var s = granted.Source;
-            var source = new DataSource(s.Id, s.Name, s.Description, s.CdmVersion, s.SchemaName, s.CreatedAt, s.LoadedAt, new Dictionary<string, long>(), s.CustodianTenantId);
+            var source = granted.Value!;
             var compiled = SubgroupCounter.Compile(definition, source, request.Purpose);
             var result = await new SubgroupCounter(warehouse).CountAsync(definition, source, request.Purpose, cancellationToken);
 

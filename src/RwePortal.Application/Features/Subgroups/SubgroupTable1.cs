@@ -6,6 +6,7 @@ using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Application.Privacy;
+using RwePortal.Application.Tenancy;
 using RwePortal.Warehouse;
 using RwePortal.Warehouse.Cohorts;
 using RwePortal.Warehouse.Cohorts.Characterization;
@@ -172,24 +173,8 @@ public static class SubgroupTable1Builder
 internal static class SubgroupCharacterizations
 {
     /// <summary>The source as the current tenant sees it: through its own grant, for a granted purpose; else the error.</summary>
-    public static async Task<Result<DataSource>> GrantedSourceAsync(AppDbContext db, string sourceName, string purpose, CancellationToken cancellationToken)
-    {
-        var granted = await db.DataSourceGrants.AsNoTracking()
-            .Join(db.DataSources, g => g.DataSourceId, s => s.Id, (g, s) => new { Grant = g, Source = s })
-            .SingleOrDefaultAsync(x => x.Source.Name == sourceName, cancellationToken);
-        if (granted is null)
-        {
-            return Error.NotFound("DataSource");
-        }
-
-        if (!granted.Grant.Purposes.Contains(purpose))
-        {
-            return new Error("Subgroup.PurposeNotGranted", $"{sourceName} is not granted to this tenant for {purpose}.");
-        }
-
-        var s = granted.Source;
-        return new DataSource(s.Id, s.Name, s.Description, s.CdmVersion, s.SchemaName, s.CreatedAt, s.LoadedAt, new Dictionary<string, long>(), s.CustodianTenantId);
-    }
+    public static Task<Result<DataSource>> GrantedSourceAsync(AppDbContext db, string sourceName, string purpose, CancellationToken cancellationToken) =>
+        GrantedDataSources.FindAsync(db, sourceName, purpose, "Subgroup.PurposeNotGranted", cancellationToken);
 
     /// <summary>
     /// The query's canonical form: the compiled count statement and its parameters, exactly as <see cref="CountSubgroup"/>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Dapper;
 using Npgsql;
 using RwePortal.Warehouse.Protocols;
@@ -46,6 +47,11 @@ public static class CovariateExtractor
         }
     }
 
+    /// <param name="reader">An open connection of the read-only warehouse role, with no transaction in progress (one is begun here).</param>
+    /// <param name="schemaName">The source's schema name from the registry (validated again).</param>
+    /// <param name="persons">The population in row order; a person may appear more than once, each entry with its time zero.</param>
+    /// <param name="settings">The specs, the consent (source and purpose) and the filters.</param>
+    /// <param name="ct">Cancels the statement.</param>
     public static async Task<CovariateData> ExtractAsync(
         NpgsqlConnection reader, string schemaName, IReadOnlyList<StudyPerson> persons, CovariateSettings settings, CancellationToken ct)
     {
@@ -82,12 +88,6 @@ public static class CovariateExtractor
             while (await rows.ReadAsync(ct))
             {
                 var partIndex = rows.GetInt32(0);
-                if (partIndex == -1)
-                {
-                    names[rows.GetInt64(2)] = rows.GetString(4);
-                    continue;
-                }
-
                 var r = rows.GetInt32(1);
                 if (partIndex == 0)
                 {
@@ -107,7 +107,11 @@ public static class CovariateExtractor
                         {
                             var age = (int)v;
                             var tz = persons[r].TimeZero;
-                            At(new Key(partIndex, 0, k, 0, "")).Add(r, 1);
+                            if (k != 0)
+                            {
+                                At(new Key(partIndex, 0, k, 0, "")).Add(r, 1);
+                            }
+
                             At(new Key(partIndex, 1, age / 5, 0, "")).Add(r, 1);
                             At(new Key(partIndex, 2, tz.Year, 0, "")).Add(r, 1);
                             At(new Key(partIndex, 3, tz.Month, 0, "")).Add(r, 1);
@@ -153,6 +157,18 @@ public static class CovariateExtractor
             }
 
             await rows.DisposeAsync();
+
+            // Names of the concepts the covariates name, in the same read-only transaction.
+            var ids = builders.Values.Where(b => parts[b.Key.Part].Kind is not (PartKind.Variants or PartKind.GenomicScores or PartKind.Wearables))
+                .SelectMany(b => new[] { b.Key.K, b.Key.K2 })
+                .Concat(compiled.Parts.SelectMany(p => p.Items).Select(i => (long)i.Id))
+                .Where(id => id > 0 && id <= int.MaxValue).Distinct().ToArray();
+            foreach (var (id, name) in await reader.QueryAsync<(long, string)>(new CommandDefinition(
+                CovariateStatement.NamesSql(schemaName), new { ids }, transaction, CommandTimeoutSeconds, cancellationToken: ct)))
+            {
+                names[id] = name;
+            }
+
             await transaction.CommitAsync(ct);
         }
 
@@ -307,7 +323,8 @@ public static class CovariateExtractor
                     missing.Add(r, 1);
                 }
 
-                if (missing.Rows.Count > 0)
+                // The indicator is a binary covariate like any other: kept when at least the threshold of persons miss the value.
+                if (missing.Rows.Count >= Math.Max(1, threshold))
                 {
                     kept.Add(missing);
                 }
@@ -342,14 +359,14 @@ public static class CovariateExtractor
         {
             var id = refs.Count;
             refs.Add(new CovariateRef(id, b.Name, b.Group, b.Binary, b.ConceptId));
-            var order = Enumerable.Range(0, b.Rows.Count).OrderBy(i => b.Rows[i]).ToArray();
-            foreach (var i in order)
-            {
-                rows[at] = b.Rows[i];
-                covariates[at] = id;
-                values[at] = b.Values[i];
-                at++;
-            }
+            // One entry per row and covariate: sort the covariate's rows (with their values) and copy them in.
+            var rowSpan = CollectionsMarshal.AsSpan(b.Rows);
+            var valueSpan = CollectionsMarshal.AsSpan(b.Values);
+            rowSpan.Sort(valueSpan);
+            rowSpan.CopyTo(rows.AsSpan(at));
+            valueSpan.CopyTo(values.AsSpan(at));
+            covariates.AsSpan(at, rowSpan.Length).Fill(id);
+            at += rowSpan.Length;
         }
 
         return new CovariateData(refs, rows, covariates, values);

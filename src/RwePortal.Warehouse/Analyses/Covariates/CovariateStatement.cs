@@ -49,7 +49,8 @@ internal sealed record CompiledCovariates(string Sql, IReadOnlyList<SqlParameter
 /// Builds the ONE statement that extracts every covariate of a settings object: the population comes in as two arrays
 /// (person ids and time zeros, their order the row order) joined to the consent filter; every part reads person-level
 /// tables only through the population's person_id, in windows that end at most the day before time zero. Each part
-/// returns rows (part, r, k, k2, t, v); part -1 rows are the names of the concepts the other parts name.
+/// returns rows (part, r, k, k2, t, v). The names of the concepts they name come from <see cref="NamesSql"/>, a second
+/// statement in the same transaction that reads the vocabulary only (no person-level table, so no consent filter).
 /// </summary>
 internal static class CovariateStatement
 {
@@ -203,7 +204,6 @@ internal static class CovariateStatement
             """,
         };
         var selects = new List<string> { "SELECT 0 AS part, p.r, CAST(NULL AS bigint) AS k, CAST(NULL AS bigint) AS k2, CAST(NULL AS text) AS t, CAST(NULL AS double precision) AS v FROM pop p" };
-        var names = new List<string>();
         foreach (var part in parts)
         {
             var n = part.Index.ToString(CultureInfo.InvariantCulture);
@@ -237,20 +237,21 @@ internal static class CovariateStatement
                             JOIN {s}.concept_ancestor ca ON ca.ancestor_concept_id = v.id AND v.d)
                     )
                     """);
-                names.Add($"SELECT k FROM i{n}");
             }
 
             switch (part.Kind)
             {
                 case PartKind.Demographics:
-                    selects.Add($"""
-                        SELECT {n}, p.r, d.k, d.k2, CAST(NULL AS text), CAST(extract(year FROM p.tz) AS double precision) - pe.year_of_birth
-                        FROM pop p JOIN {s}.person pe ON pe.person_id = p.person_id
-                        CROSS JOIN LATERAL (VALUES (CAST(pe.gender_concept_id AS bigint), CAST(1 AS bigint)),
-                                                   (CAST(pe.race_concept_id AS bigint), CAST(2 AS bigint)),
-                                                   (CAST(pe.ethnicity_concept_id AS bigint), CAST(3 AS bigint))) AS d(k, k2)
+                    ctes.Add($"""
+                        d{n} AS (
+                            SELECT p.r, d.k, d.k2, CAST(extract(year FROM p.tz) AS double precision) - pe.year_of_birth AS v
+                            FROM pop p JOIN {s}.person pe ON pe.person_id = p.person_id
+                            CROSS JOIN LATERAL (VALUES (CAST(pe.gender_concept_id AS bigint), CAST(1 AS bigint)),
+                                                       (CAST(pe.race_concept_id AS bigint), CAST(2 AS bigint)),
+                                                       (CAST(pe.ethnicity_concept_id AS bigint), CAST(3 AS bigint))) AS d(k, k2)
+                        )
                         """);
-                    names.Add($"SELECT CAST(pe.gender_concept_id AS bigint) FROM {s}.person pe WHERE pe.person_id IN (SELECT person_id FROM pop) UNION SELECT CAST(pe.race_concept_id AS bigint) FROM {s}.person pe WHERE pe.person_id IN (SELECT person_id FROM pop) UNION SELECT CAST(pe.ethnicity_concept_id AS bigint) FROM {s}.person pe WHERE pe.person_id IN (SELECT person_id FROM pop)");
+                    selects.Add($"SELECT {n}, r, k, k2, CAST(NULL AS text), v FROM d{n}");
                     break;
                 case PartKind.Events:
                 {
@@ -266,7 +267,6 @@ internal static class CovariateStatement
                         )
                         """);
                     selects.Add($"SELECT {n}, r, k, CAST(0 AS bigint), CAST(NULL AS text), CAST(o AS double precision) FROM e{n}");
-                    names.Add($"SELECT k FROM e{n}");
                     if (e.GroupRule is not null)
                     {
                         // A group holds its own concept and its descendants; a group that would hold only its own
@@ -282,7 +282,6 @@ internal static class CovariateStatement
                             )
                             """);
                         selects.Add($"SELECT {n}, e.r, g.g, CAST(1 AS bigint), CAST(NULL AS text), CAST(max(e.o) AS double precision) FROM e{n} e JOIN g{n} g ON g.k = e.k GROUP BY e.r, g.g");
-                        names.Add($"SELECT g FROM g{n}");
                     }
 
                     break;
@@ -334,7 +333,7 @@ internal static class CovariateStatement
                     }
 
                     ctes.Add($"""
-                        l{n} AS MATERIALIZED (
+                        l{n} AS (
                             SELECT p.r, x.k, x.u, x.v FROM pop p CROSS JOIN LATERAL (
                                 SELECT DISTINCT ON ({key}, a.u) {key} AS k, a.u, a.v
                                 FROM ({Indent(answers, 8)}) a {join}
@@ -343,7 +342,6 @@ internal static class CovariateStatement
                         )
                         """);
                     selects.Add($"SELECT {n}, r, k, u, CAST(NULL AS text), v FROM l{n}");
-                    names.Add(items ? $"SELECT u FROM l{n}" : $"SELECT k FROM l{n} UNION SELECT u FROM l{n}");
                     break;
                 }
 
@@ -390,7 +388,7 @@ internal static class CovariateStatement
                     break;
                 case PartKind.Claims:
                     ctes.Add($"""
-                        c{n} AS MATERIALIZED (
+                        c{n} AS (
                             SELECT p.r, x.k, x.k2, x.v FROM pop p CROSS JOIN LATERAL (
                                 SELECT CAST(NULL AS bigint) AS k, CAST(1 AS bigint) AS k2, CAST(sum(costed.total_paid) AS double precision) AS v
                                 FROM (
@@ -414,13 +412,12 @@ internal static class CovariateStatement
                         )
                         """);
                     selects.Add($"SELECT {n}, r, k, k2, CAST(NULL AS text), v FROM c{n}");
-                    names.Add($"SELECT k FROM c{n} WHERE k IS NOT NULL");
                     break;
                 case PartKind.Charlson:
                     parameters.Add(new("p" + n + "_cat", CharlsonIndex.Categories.SelectMany(c => c.Ancestors.Select(_ => c.Id)).ToArray()));
                     parameters.Add(new("p" + n + "_anc", CharlsonIndex.Categories.SelectMany(c => c.Ancestors).ToArray()));
                     ctes.Add($"""
-                        cc{n} AS MATERIALIZED (
+                        cc{n} AS (
                             SELECT u.cat, u.anc AS k FROM unnest(CAST(@p{n}_cat AS integer[]), CAST(@p{n}_anc AS bigint[])) AS u(cat, anc)
                             UNION
                             SELECT u.cat, CAST(ca.descendant_concept_id AS bigint)
@@ -442,21 +439,16 @@ internal static class CovariateStatement
             }
         }
 
-        if (names.Count > 0)
-        {
-            selects.Add($"""
-                SELECT -1, CAST(NULL AS integer), CAST(c.concept_id AS bigint), CAST(NULL AS bigint), c.concept_name, CAST(NULL AS double precision)
-                FROM {s}.concept c
-                WHERE c.concept_id IN ({string.Join("\n    UNION ", names)})
-                """);
-        }
-
         var sql = new StringBuilder("WITH ");
         sql.Append(string.Join(",\n", ctes));
         sql.Append('\n');
         sql.Append(string.Join("\nUNION ALL\n", selects));
         return new CompiledCovariates(sql.ToString(), parameters, parts);
     }
+
+    /// <summary>The names of concepts (vocabulary only: it reads no person-level table).</summary>
+    public static string NamesSql(string schemaName) =>
+        $"SELECT CAST(c.concept_id AS bigint) AS id, c.concept_name AS name FROM \"{SchemaName.Validate(schemaName)}\".concept c WHERE c.concept_id = ANY(@ids)";
 
     private static string Indent(string sql, int spaces) => sql.ReplaceLineEndings("\n" + new string(' ', spaces));
 }
