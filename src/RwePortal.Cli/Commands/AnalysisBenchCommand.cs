@@ -176,10 +176,18 @@ internal static class AnalysisBenchCommand
             $"cohort: {result.Header.TreatmentLabel} {result.Arms.PersonsTreatment.Display}, {result.Header.ComparatorLabel} {result.Arms.PersonsComparator.Display}; " +
             $"{result.Balance.Count:N0} covariates in the balance; events {result.Arms.EventsTreatment.Display} and {result.Arms.EventsComparator.Display}; " +
             $"HR {result.Estimates.HazardRatio.Value:0.000} (95% CI {result.Estimates.HazardRatio.Lower:0.000}–{result.Estimates.HazardRatio.Upper:0.000})"));
-        var rows = Enum.GetValues<AnalysisStep>()
-            .Select(step => Row(step.ToString().ToLowerInvariant(), timings.Select(t => t.Steps.GetValueOrDefault(step).TotalSeconds).ToList()))
-            .Append(Row("total", [.. timings.Select(t => t.Total.TotalSeconds)]))
-            .ToList();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var step in Enum.GetValues<AnalysisStep>())
+        {
+            rows.Add(Row(step.ToString().ToLowerInvariant(), [.. timings.Select(t => t.Steps.GetValueOrDefault(step).TotalSeconds)]));
+            if (step == AnalysisStep.Propensity && timings.All(t => t.CrossValidation is not null))
+            {
+                rows.Add(Row("  cross-validation", [.. timings.Select(t => t.CrossValidation!.Value.TotalSeconds)]));
+                rows.Add(Row("  final fit, refit, scores", [.. timings.Select(t => (t.Steps.GetValueOrDefault(step) - t.CrossValidation!.Value).TotalSeconds)]));
+            }
+        }
+
+        rows.Add(Row("total", [.. timings.Select(t => t.Total.TotalSeconds)]));
         text.Append(TextTable.Render(["step", "min s", "median s", "max s"], rows, [1, 2, 3]));
         var median = Median([.. timings.Select(t => t.Total.TotalSeconds)]);
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
@@ -266,8 +274,11 @@ internal static class AnalysisBenchCommand
             cancellationToken);
     }
 
-    /// <summary>Seconds spent in each step (from the step's first report to the next step's) and the whole run.</summary>
-    internal sealed record RunTiming(IReadOnlyDictionary<AnalysisStep, TimeSpan> Steps, TimeSpan Total);
+    /// <summary>
+    /// Seconds spent in each step (from the step's first report to the next step's) and the whole run; within the
+    /// propensity step, the L1 model's cross-validation (up to its last "cross-validation" report) when it ran one.
+    /// </summary>
+    internal sealed record RunTiming(IReadOnlyDictionary<AnalysisStep, TimeSpan> Steps, TimeSpan Total, TimeSpan? CrossValidation = null);
 
     /// <summary>Times the steps from the pipeline's progress reports, which arrive on the run's own thread, in order.</summary>
     private sealed class StepTimer : IProgress<AnalysisProgress>
@@ -276,9 +287,16 @@ internal static class AnalysisBenchCommand
         private readonly Dictionary<AnalysisStep, TimeSpan> _steps = [];
         private AnalysisStep? _current;
         private TimeSpan _started;
+        private TimeSpan? _crossValidation;
 
         public void Report(AnalysisProgress value)
         {
+            if (value.Step == AnalysisStep.Propensity && _current == AnalysisStep.Propensity
+                && value.Message.StartsWith("cross-validation", StringComparison.Ordinal))
+            {
+                _crossValidation = _clock.Elapsed - _started;
+            }
+
             if (_current == value.Step)
             {
                 return;
@@ -293,7 +311,7 @@ internal static class AnalysisBenchCommand
         {
             Close();
             _clock.Stop();
-            return new RunTiming(_steps, _clock.Elapsed);
+            return new RunTiming(_steps, _clock.Elapsed, _crossValidation);
         }
 
         private void Close()

@@ -132,6 +132,9 @@ public sealed class AnalysisBenchCommandTests(AnalysisBenchFixture fixture) : IC
         var table = Table(first.Output);
         // The steps happen inside the run: together they take no longer than the run's total.
         Assert.True(Steps.Sum(s => table[s].Min) <= table["total"].Max + 0.05, first.Output);
+        // The protocol's L1 model: its cross-validation and the rest of the propensity step are timed apart.
+        Assert.Matches(@"(?m)^  cross-validation\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d\s*$", first.Output);
+        Assert.Matches(@"(?m)^  final fit, refit, scores\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d\s*$", first.Output);
         Assert.Matches(@"cohort: sacubitril/valsartan [\d,]+, enalapril [\d,]+; [\d,]+ covariates", first.Output);
         Assert.Matches(@"target: total at most 30 s: (met|not met) \(median \d+\.\d\d s over 2 run\(s\)\)", first.Output);
         var persons = await owner.ExecuteScalarAsync<long>($"SELECT count(*) FROM cdm_{Source}.person");
