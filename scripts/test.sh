@@ -53,11 +53,13 @@ count_results() {
         echo "$name: no tests ran"
         failed=$((failed + 1))
         result=1
-    elif [ "$rc" -ne 0 ]; then
+    elif [ "$rc" -ne 0 ] && [ "$result" -eq 0 ]; then
         # Every test passed, yet dotnet test failed: something outside a test (a fixture's cleanup, say) threw.
         echo "$name: dotnet test exited $rc although every test passed; its first error lines:"
-        grep -m 2 -E 'Exception|error' "$log" | sed -E 's/^(\[xUnit[^]]*\])?[[:space:]]*/  /'
+        grep -m 2 -E 'Exception|Failure' "$log" | sed -E 's/^(\[xUnit[^]]*\])?[[:space:]]*/  /'
         failed=$((failed + 1))
+        result=1
+    elif [ "$rc" -ne 0 ]; then
         result=1
     fi
     return "$result"

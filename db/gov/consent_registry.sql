@@ -504,7 +504,8 @@ BEGIN
 END;
 $$;
 
--- A new model for a pair changes the mode and the set: rebuild it.
+-- A new, changed or removed model for a pair changes the mode and the set: rebuild it (with no model left, the pair is
+-- opt-in again).
 CREATE OR REPLACE FUNCTION gov.consent_bitmap_after_model()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -524,6 +525,8 @@ DROP TRIGGER IF EXISTS consent_bitmap_insert ON gov.consent;
 DROP TRIGGER IF EXISTS consent_bitmap_update ON gov.consent;
 DROP TRIGGER IF EXISTS consent_bitmap_delete ON gov.consent;
 DROP TRIGGER IF EXISTS consent_bitmap_model ON gov.consent_model;
+DROP TRIGGER IF EXISTS consent_bitmap_model_update ON gov.consent_model;
+DROP TRIGGER IF EXISTS consent_bitmap_model_delete ON gov.consent_model;
 CREATE TRIGGER consent_bitmap_insert AFTER INSERT ON gov.consent
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION gov.consent_bitmap_after_insert();
 CREATE TRIGGER consent_bitmap_update AFTER UPDATE ON gov.consent
@@ -532,6 +535,10 @@ CREATE TRIGGER consent_bitmap_delete AFTER DELETE ON gov.consent
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION gov.consent_bitmap_after_change();
 CREATE TRIGGER consent_bitmap_model AFTER INSERT ON gov.consent_model
     REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION gov.consent_bitmap_after_model();
+CREATE TRIGGER consent_bitmap_model_update AFTER UPDATE ON gov.consent_model
+    REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION gov.consent_bitmap_after_model();
+CREATE TRIGGER consent_bitmap_model_delete AFTER DELETE ON gov.consent_model
+    REFERENCING OLD TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION gov.consent_bitmap_after_model();
 
 -- THE FAST CONSENT FILTER (what subgroup statements join): the bitmap of p_source for p_purpose as it stands today,
 -- one row per word, plus one row with word NULL whose bits say how to read them (0: a set bit consents; 1: a set bit

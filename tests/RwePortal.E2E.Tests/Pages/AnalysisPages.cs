@@ -14,9 +14,31 @@ public sealed class AnalysisPages(IPage page)
     {
         await page.GetByTestId("protocol-run").ClickAsync();
         await Expect(page.GetByTestId("run-dialog")).ToBeVisibleAsync();
-        var picker = page.GetByTestId("picker-source").Locator("xpath=ancestor-or-self::div[contains(@class,'mud-select')][1]").First;
-        await picker.ClickAsync();
-        await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = source }).First.ClickAsync();
+        var field = page.GetByTestId("picker-source").First;
+        var picker = field.Locator("xpath=ancestor-or-self::div[contains(@class,'mud-select')][1]").First;
+
+        // The picker offers its first granted source once its list has loaded; a pick made before that default arrives
+        // is overwritten by it on a busy machine. Wait for the default, pick, and pick again until the field shows it.
+        const string shown = "e => (e.value ?? '') + ' ' + (e.closest('.mud-select')?.textContent ?? '')";
+        await Expect(page.Locator("[data-testid=run-dialog] .mud-select")).Not.ToHaveCountAsync(0);
+        for (var attempt = 0; attempt < 20 && (await field.EvaluateAsync<string>(shown)).Trim().Length <= "Data source".Length; attempt++)
+        {
+            await page.WaitForTimeoutAsync(250);
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            await picker.ClickAsync();
+            await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new System.Text.RegularExpressions.Regex("^\\s*" + System.Text.RegularExpressions.Regex.Escape(source) + "\\s*$") }).First.ClickAsync();
+            await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+            await page.WaitForTimeoutAsync(300);
+            if ((await field.EvaluateAsync<string>(shown)).Contains(source, StringComparison.Ordinal) || attempt == 3)
+            {
+                break;
+            }
+        }
+
+        Assert.Contains(source, await field.EvaluateAsync<string>(shown), StringComparison.Ordinal);
         if (seed is not null)
         {
             await page.Locator("input[data-testid=run-seed], [data-testid=run-seed] input").First.FillAsync(seed.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -117,6 +117,14 @@ public sealed class ConsentBitmapTests(CohortWarehouseFixture fixture)
 
         var everyone = await fixture.OwnerCountAsync("SELECT count(*) FROM cdm_bmmodel.person");
         Assert.True(everyone > 100);
+
+        // Removing the models (an operator's correction) makes the pair opt-in again: the bitmap follows.
+        await fixture.OwnerSqlAsync(
+            "INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('bmmodel', 'research', 'waiver', 'IRB-BM-2', 'test')");
+        await AssertSameAsFilterAsync(source, "research");
+        await fixture.OwnerSqlAsync("DELETE FROM gov.consent_model WHERE source = 'bmmodel' AND purpose = 'research'");
+        await AssertSameAsFilterAsync(source, "research");
+        Assert.True(await fixture.OwnerCountAsync("SELECT count(*) FROM gov.consent_bitmap_state WHERE source = 'bmmodel' AND purpose = 'research' AND NOT exclude") == 1);
     }
 
     [Fact]
