@@ -144,9 +144,19 @@ public sealed class PersonGenerator(long seed)
             WriteGenomics();
             WriteConsents();
 
+            // Negative-control conditions last, from a random stream of their own: no earlier draw or row id changes.
+            var negativeControls = NegativeControlConditions.Draw(seed, personId, covariates, _male, _observationStart, _followUpEnd);
+            foreach (var record in negativeControls)
+            {
+                AddCondition(record.ConceptId, record.Date, null);
+            }
+
             return new PersonTruth(
                 personId, arm, arm is TreatmentArm.SacubitrilValsartan or TreatmentArm.Enalapril ? _index : null, covariates, _ttrCarrier,
-                propensity, linearPredictor, unitExponential, _followUpEnd, outcome);
+                propensity, linearPredictor, unitExponential, _followUpEnd, outcome)
+            {
+                NegativeControlRecords = negativeControls,
+            };
         }
 
         // ------------------------------------------------------------------ traits

@@ -55,7 +55,11 @@ public sealed record PersonTruth(
     double LinearPredictorWithoutTreatment,
     double UnitExponentialDraw,
     DateOnly FollowUpEnd,
-    DateOnly? FirstHeartFailureHospitalisation);
+    DateOnly? FirstHeartFailureHospitalisation)
+{
+    /// <summary>Every record of a negative-control condition the person has, first onsets and repeats, in observation.</summary>
+    public IReadOnlyList<NegativeControlOnset> NegativeControlRecords { get; init; } = [];
+}
 
 /// <summary>
 /// The documented parameters of the synthetic heart-failure population: treatment assignment (confounded through

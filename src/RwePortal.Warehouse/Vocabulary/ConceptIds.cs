@@ -63,6 +63,17 @@ public static class ConceptIds
     public const int DepressiveDisorder = 440383;
     public const int TransthyretinAmyloidCardiomyopathy = 2_000_000_130;
 
+    // Negative-control conditions (OHDSI's negative controls for ACE inhibitors; see NegativeControlConditions)
+    public const int IngrowingNail = 139099;
+    public const int ImpactedCerumen = 374375;
+    public const int HerpesZosterWithoutComplication = 440329;
+    public const int SprainOfAnkle = 81151;
+    public const int OnychomycosisDueToDermatophyte = 140648;
+    public const int AcquiredHalluxValgus = 75911;
+    public const int CalcanealSpur = 73560;
+    public const int SenileHyperkeratosis = 141932;
+    public const int TearFilmInsufficiency = 378427;
+
     // Measurements (LOINC where known)
     public const int SystolicBloodPressure = 3004249;
     public const int DiastolicBloodPressure = 3012888;
