@@ -15,6 +15,7 @@ namespace RwePortal.Warehouse.Tests.Analyses;
 [Collection(CohortWarehouseCollection.Name)]
 public sealed class PersonPeriodTests(CohortWarehouseFixture fixture)
 {
+    private const int Celecoxib = 1118084;
     private const int Diclofenac = 1124300;
     private const int Days = PersonPeriodExtractor.DefaultPeriodDays;
 
@@ -102,36 +103,37 @@ public sealed class PersonPeriodTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
-    public async Task A_planted_switch_censors_at_the_end_of_its_period_and_a_planted_admission_flags_the_next_period()
+    public async Task A_planted_switch_censors_at_the_end_of_its_period_and_a_planted_admission_before_it_is_flagged()
     {
         var (before, beforeData) = await ExtractAsync();
         var candidate = Enumerable.Range(0, before.Members.Count)
-            .First(i => before.Members[i].Treated && !before.Outcome[i].Event && before.Outcome[i].Days > 90
-                && !beforeData.Rows.Any(r => r.Member == i && r.Period <= 2 && r.TimeVarying[0] == 1));
+            .First(i => !before.Outcome[i].Event && before.Outcome[i].Days > 20
+                && !beforeData.Rows.Any(r => r.Member == i && r.Period == 0 && r.TimeVarying[0] == 1));
         var member = before.Members[candidate];
         await fixture.OwnerSqlAsync(
             """
             INSERT INTO cdm_eunomia.drug_exposure (drug_exposure_id, person_id, drug_concept_id, drug_exposure_start_date, drug_exposure_end_date, days_supply, drug_type_concept_id)
-            VALUES (950000101, @person, @diclofenac, @switchDate, @switchDate, 1, 32817);
+            VALUES (950000101, @person, @other, @switchDate, @switchDate, 1, 32817);
             INSERT INTO cdm_eunomia.visit_occurrence (visit_occurrence_id, person_id, visit_concept_id, visit_start_date, visit_end_date, visit_type_concept_id)
             VALUES (950000102, @person, 9201, @admitted, @admitted, 32817);
             """,
             new
             {
-                person = member.PersonId, diclofenac = Diclofenac,
-                switchDate = member.TimeZero.AddDays(40).ToDateTime(TimeOnly.MinValue),
-                admitted = member.TimeZero.AddDays(10).ToDateTime(TimeOnly.MinValue),
+                person = member.PersonId, other = member.Treated ? Diclofenac : Celecoxib,
+                switchDate = member.TimeZero.AddDays(20).ToDateTime(TimeOnly.MinValue),
+                admitted = member.TimeZero.AddDays(-10).ToDateTime(TimeOnly.MinValue),
             });
         try
         {
             var (_, after) = await ExtractAsync();
             var rows = after.Rows.Where(r => r.PersonId == member.PersonId).OrderBy(r => r.Period).ToList();
 
-            // The switch on day 40: on strategy to day 39 (period 1), censored at its end; no period 2.
-            Assert.Equal([0, 1], rows.Select(r => r.Period));
-            Assert.Equal([false, true], rows.Select(r => r.CensoredAtEnd));
-            Assert.Equal(39, rows[1].LastDay);
-            Assert.Equal([0.0, 1.0], rows.Select(r => r.TimeVarying[0]));
+            // The switch to the other strategy on day 20: on strategy to day 19 (period 0), censored at its end; no period 1.
+            // The admission 10 days before time zero is in the period before period 0.
+            Assert.Equal([0], rows.Select(r => r.Period));
+            Assert.True(rows[0].CensoredAtEnd);
+            Assert.Equal(19, rows[0].LastDay);
+            Assert.Equal(1.0, rows[0].TimeVarying[0]);
             Assert.Equal(beforeData.Deviations + (beforeData.Rows.Any(r => r.Member == candidate && r.CensoredAtEnd) ? 0 : 1), after.Deviations);
             Assert.Equal(beforeData.Rows.Count(r => r.PersonId != member.PersonId), after.Rows.Count(r => r.PersonId != member.PersonId));
         }
