@@ -137,8 +137,8 @@ public sealed class PerProtocolAnalysisTests
         var again = PerProtocolAnalysis.Run(data, weights, ps, [90], 180, 1, 7, new PerProtocolOptions { SequentialTrials = false });
         Assert.Equal(single.Curves[1].Upper, again.Curves[1].Upper);
         var atRiskInPeriod3 = data.Rows.Count(r => r.Treated && r.Period == 3);
-        var thresholded = PerProtocolAnalysis.Run(data, weights, ps, [90], 180, atRiskInPeriod3 + 1, 7, new PerProtocolOptions { SequentialTrials = false });
+        var thresholded = PerProtocolAnalysis.Run(data, weights, ps, [90, 150], 180, atRiskInPeriod3 + 1, 7, new PerProtocolOptions { SequentialTrials = false });
         Assert.Equal(4, thresholded.Curves[1].Time.Count);   // time 0 and periods 0–2
-        Assert.Empty(thresholded.Horizons.Where(h => h.Days > 90));
+        Assert.Equal([90], thresholded.Horizons.Select(h => h.Days));   // day 150 is in period 4, with fewer treated persons at risk
     }
 }
