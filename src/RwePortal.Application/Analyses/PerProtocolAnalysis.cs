@@ -83,6 +83,9 @@ public static class PerProtocolAnalysis
     /// <summary>Names of the baseline covariates of both censoring models.</summary>
     public static readonly IReadOnlyList<string> BaselineNames = ["arm", "logit PS"];
 
+    /// <summary>Fitted probabilities of staying on strategy are taken as at least this when the weights are formed.</summary>
+    public const double ProbabilityFloor = 1e-6;
+
     /// <param name="data">The person-periods (members indexed as the run's population).</param>
     /// <param name="psWeights">The run's baseline weights per member (PS weights, matching or strata weights).</param>
     /// <param name="ps">The propensity score per member.</param>
@@ -120,6 +123,31 @@ public static class PerProtocolAnalysis
             r.PersonId, r.Period, r.CensoredAtEnd, [.. keepBaseline.Select(j => baseline[k][j])], [.. keepVarying.Select(j => r.TimeVarying[j])])).ToList();
         var censoring = CensoringWeights.Fit(periods, [.. keepBaseline.Select(j => BaselineNames[j])], [.. keepVarying.Select(j => data.TimeVaryingNames[j])]);
 
+        // W(period) / W(trial) as CensoringWeightsResult.TrialWeight, with fitted probabilities of staying on strategy
+        // floored: a supply-based deviation rule can make them (almost) 0 in some periods (quasi-separation).
+        var floored = 0;
+        var logW = new Dictionary<(int Member, int Period), double>(rows.Count);
+        foreach (var person in Enumerable.Range(0, rows.Count).GroupBy(k => rows[k].Member))
+        {
+            var sum = 0.0;
+            foreach (var k in person.OrderBy(k => rows[k].Period))
+            {
+                double Floor(double p)
+                {
+                    if (double.IsFinite(p) && p >= ProbabilityFloor)
+                    {
+                        return p;
+                    }
+
+                    floored++;
+                    return ProbabilityFloor;
+                }
+
+                sum += Math.Log(Floor(censoring.ProbabilityNumerator[k])) - Math.Log(Floor(censoring.ProbabilityDenominator[k]));
+                logW[(rows[k].Member, rows[k].Period)] = sum;
+            }
+        }
+
         // Expansion into trials: a trial at every period a member starts on strategy (only time zero without sequential trials).
         var arm = new List<double>();
         var followup = new List<double>();
@@ -146,7 +174,7 @@ public static class PerProtocolAnalysis
                     followup.Add(r.Period - start.Period);
                     trial.Add(start.Period);
                     y.Add(r.Outcome ? 1 : 0);
-                    ipcw.Add(censoring.TrialWeight(r.PersonId, start.Period, r.Period));
+                    ipcw.Add(Math.Exp(logW[(r.Member, r.Period)] - logW[(r.Member, start.Period)]));
                     baseWeight.Add(psWeights[r.Member]);
                     cluster.Add(r.PersonId);
                 }
@@ -168,14 +196,31 @@ public static class PerProtocolAnalysis
             throw new ProtocolRunFailedException("Run.NoEstimate", "The per-protocol analysis has no weighted outcome in an arm.");
         }
 
-        var model = WeightedPooledLogistic.Fit(columns, names, [.. y], weights, [.. cluster]);
-        const double z = 1.959963984540054;
-        var b = model.Coefficients[1];
-        var se = Math.Sqrt(model.Covariance[1, 1]);
-        if (!double.IsFinite(b) || !double.IsFinite(se) || se <= 0)
+        // The full model first; when it gives no finite estimate (sparse events late in follow-up), fewer time terms.
+        PooledLogisticFit? model = null;
+        double b = double.NaN, se = double.NaN;
+        var simplified = new List<string>();
+        for (var terms = columns.Count; terms >= 1; terms--)
+        {
+            var fit = WeightedPooledLogistic.Fit(columns.Take(terms).ToList(), names.Take(terms).ToList(), [.. y], weights, [.. cluster]);
+            b = fit.Coefficients[1];
+            se = Math.Sqrt(fit.Covariance[1, 1]);
+            if (fit.Converged && double.IsFinite(b) && double.IsFinite(se) && se > 0 && fit.Coefficients.All(double.IsFinite))
+            {
+                model = fit;
+                break;
+            }
+
+            simplified.Add(names[terms - 1]);
+        }
+
+        if (model is null)
         {
             throw new ProtocolRunFailedException("Run.NoEstimate", "The weighted pooled logistic model gives no finite per-protocol estimate.");
         }
+
+        names = [.. names.Take(model.Coefficients.Length - 1)];
+        const double z = 1.959963984540054;
 
         var hr = new Estimate(Math.Exp(b), Math.Exp(b - (z * se)), Math.Exp(b + (z * se)), 2 * MathNet.Numerics.Distributions.Normal.CDF(0, 1, -Math.Abs(b / se)));
 
@@ -188,7 +233,7 @@ public static class PerProtocolAnalysis
             var survival = 1.0;
             for (var j = 0; j < periodsToMax; j++)
             {
-                var eta = beta[0] + (beta[1] * a) + (beta[2] * j) + (beta[3] * j * j);
+                var eta = beta[0] + (beta[1] * a) + (beta.Count > 2 ? beta[2] * j : 0) + (beta.Count > 3 ? beta[3] * j * j : 0);
                 survival *= 1 - (1 / (1 + Math.Exp(-eta)));
                 risk[j] = 1 - survival;
             }
@@ -246,9 +291,20 @@ public static class PerProtocolAnalysis
             string.Create(CultureInfo.InvariantCulture,
                 $"per-protocol: IPCW for deviation (switch, discontinuation) from pooled logistic models on {rows.Count:N0} person-periods of {data.PeriodDays} days, {data.Deviations:N0} deviations; numerator: {string.Join(", ", BaselineNames)}, period, period²; denominator: also {string.Join(", ", data.TimeVaryingNames)}"),
             string.Create(CultureInfo.InvariantCulture,
-                $"per-protocol: {(options.SequentialTrials ? $"{trials.Count} sequential emulated trials" : "one trial at time zero")}, {y.Count:N0} expanded rows; censoring weights mean {ipcwSummary.Mean:0.###}, max {ipcwSummary.Max:0.###}, truncated to [{below:0.###}, {above:0.###}] (quantiles {options.Truncation.Low} and {options.Truncation.High}); weights with the PS weight mean {combined.Mean:0.###}, max {combined.Max:0.###}"),
-            "per-protocol: HR = odds ratio of the weighted pooled logistic hazard model (arm, follow-up period and its square" + (names.Contains("trial") ? ", trial and its square" : "") + "), robust variance clustered by person; curves and risks at the horizons predicted for the trial at time zero, 95% bands from " + options.Draws.ToString(CultureInfo.InvariantCulture) + " draws of the coefficients; risks at the end of the period that holds the horizon",
+                $"per-protocol: {(options.SequentialTrials ? $"{trials.Count} sequential emulated trials (each keeps the member's baseline weight from time zero)" : "one trial at time zero")}, {y.Count:N0} expanded rows; censoring weights mean {ipcwSummary.Mean:0.###}, max {ipcwSummary.Max:0.###}, truncated to [{below:0.###}, {above:0.###}] (quantiles {options.Truncation.Low} and {options.Truncation.High}); weights with the PS weight mean {combined.Mean:0.###}, max {combined.Max:0.###}"),
+            "per-protocol: HR = odds ratio of the weighted pooled logistic hazard model (" + string.Join(", ", names) + "), robust variance clustered by person; curves and risks at the horizons predicted for the trial at time zero, 95% bands from " + options.Draws.ToString(CultureInfo.InvariantCulture) + " draws of the coefficients; risks at the end of the period that holds the horizon",
         };
+        if (simplified.Count > 0)
+        {
+            notes.Add($"per-protocol: the full outcome model gave no finite estimate; left out: {string.Join(", ", simplified)}");
+        }
+
+        if (floored > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"per-protocol: {floored:N0} fitted probabilities of staying on strategy below {ProbabilityFloor} were raised to it (deviation is near-deterministic in some periods)"));
+        }
+
         if (dropped.Count > 0)
         {
             notes.Add($"per-protocol: without variation, left out of the censoring models: {string.Join(", ", dropped)}");
@@ -375,12 +431,27 @@ public static class WeightedPooledLogistic
             }
 
             var step = information.Solve(score);
-            for (var j = 0; j < p; j++)
+            var start = (double[])beta.Clone();
+            var next = double.NaN;
+            for (var (half, factor) = (0, 1.0); half < 30; half++, factor /= 2)
             {
-                beta[j] += step[j];
+                // Step halving as glm.fit: a step that does not lower the deviance (or leaves it non-finite) is halved.
+                for (var j = 0; j < p; j++)
+                {
+                    beta[j] = start[j] + (factor * step[j]);
+                }
+
+                next = Deviance(beta, X, y, weights, p);
+                if (double.IsFinite(next) && (!double.IsFinite(deviance) || next <= deviance + (1e-12 * Math.Abs(deviance))))
+                {
+                    break;
+                }
             }
 
-            var next = Deviance(beta, X, y, weights, p);
+            if (!double.IsFinite(next) || step.Any(v => !double.IsFinite(v)))
+            {
+                break;
+            }
             if (Math.Abs(next - deviance) / (Math.Abs(next) + 0.1) < 1e-10)
             {
                 converged = true;
