@@ -325,7 +325,16 @@ public static class PerProtocolAnalysis
     {
         var p = model.Coefficients.Length;
         var covariance = Matrix<double>.Build.DenseOfArray(model.Covariance);
-        var factor = covariance.Cholesky().Factor;
+        Matrix<double> factor;
+        try
+        {
+            factor = covariance.Cholesky().Factor;
+        }
+        catch (ArgumentException)
+        {
+            // Not positive definite to rounding: the draws use each coefficient's own variance.
+            factor = Matrix<double>.Build.DenseOfDiagonalArray([.. Enumerable.Range(0, p).Select(j => Math.Sqrt(Math.Max(0, covariance[j, j])))]);
+        }
         var random = new Random(seed);
         var draws = new List<double[]>(count);
         for (var d = 0; d < count; d++)
