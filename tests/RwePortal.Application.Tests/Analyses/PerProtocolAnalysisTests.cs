@@ -101,6 +101,27 @@ public sealed class PerProtocolAnalysisTests
             }
         }
 
+        // The outcome model on the expansion written out here: every (trial, period) of each person, weight = clipped
+        // TrialWeight × PS weight; the same coefficients as the analysis.
+        var expanded = data.Rows.GroupBy(r => r.PersonId)
+            .SelectMany(g => g.SelectMany(start => g.Where(r => r.Period >= start.Period).Select(r => (Row: r, Trial: start.Period))))
+            .ToList();
+        var (clipped, _, _) = Analytics.Weighting.CensoringWeights.Truncate(
+            [.. expanded.Select(e => result.Censoring.TrialWeight(e.Row.PersonId, e.Trial, e.Row.Period))], new Analytics.Pipeline.Truncation(0.01, 0.99));
+        var byHand = WeightedPooledLogistic.Fit(
+            [[.. expanded.Select(e => e.Row.Treated ? 1.0 : 0)], [.. expanded.Select(e => (double)(e.Row.Period - e.Trial))], [.. expanded.Select(e => Math.Pow(e.Row.Period - e.Trial, 2))],
+                [.. expanded.Select(e => (double)e.Trial)], [.. expanded.Select(e => (double)e.Trial * e.Trial)]],
+            ["arm", "followup", "I(followup^2)", "trial", "I(trial^2)"],
+            [.. expanded.Select(e => e.Row.Outcome ? 1 : 0)],
+            [.. expanded.Select((e, k) => clipped[k] * weights[e.Row.Member])],
+            [.. expanded.Select(e => e.Row.PersonId)]);
+        Assert.Equal(byHand.Coefficients.Length, result.Model.Coefficients.Length);
+        for (var j = 0; j < byHand.Coefficients.Length; j++)
+        {
+            Assert.Equal(byHand.Coefficients[j], result.Model.Coefficients[j], 8);
+        }
+
+        Assert.Equal(Math.Exp(byHand.Coefficients[1]), result.HazardRatio.Value, 8);
         Assert.Equal(data.Rows.GroupBy(r => r.Member).Sum(g => g.Count() * (g.Count() + 1) / 2), result.ExpandedRows);
         Assert.Equal(6, result.Trials);
         Assert.True(result.CensoringWeightSummary.Max <= result.CensoringWeightSummary.TruncatedAbove);
