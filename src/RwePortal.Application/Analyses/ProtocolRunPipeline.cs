@@ -68,11 +68,15 @@ public sealed class ProtocolRunPipeline(
         progress.Report(new AnalysisProgress(AnalysisStep.Cohort, "study population and attrition"));
         StudyPopulation population;
         CovariateData data;
+        PersonPeriodData? personPeriods;
         await using (var connection = await warehouse.OpenAsync(cancellationToken))
         {
             await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
             population = await StudyPopulationExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, StatementTimeoutSeconds, cancellationToken);
+            personPeriods = protocol.Contrast!.Type == ContrastType.PerProtocol
+                ? await PersonPeriodExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, population.Members, PersonPeriodExtractor.DefaultPeriodDays, StatementTimeoutSeconds, cancellationToken)
+                : null;
             var treated = population.Members.Count(m => m.Treated);
             if (treated == 0 || treated == population.Members.Count)
             {
@@ -166,10 +170,8 @@ public sealed class ProtocolRunPipeline(
             notes.Add($"calibration needs at least {MinNegativeControlsForCalibration} negative controls with estimates ({controlFits.Count} here): the estimate is not calibrated");
         }
 
-        if (protocol.Contrast!.Type == ContrastType.PerProtocol)
-        {
-            notes.Add("per-protocol: follow-up censored at a switch and at discontinuation as the protocol says; the censoring is not re-weighted (no IPCW)");
-        }
+        // Per protocol: IPCW-weighted pooled analysis over sequential trials (PerProtocolAnalysis) replaces the censoring-only estimate.
+        var perProtocol = personPeriods is null ? null : PerProtocolAnalysis.Run(personPeriods, weights, ps, plan.HorizonsDays, protocol.FollowUp!.MaxDays, run.Threshold, input.Seed);
 
         // Gates.
         var gates = new List<DiagnosticGate>();
@@ -235,6 +237,7 @@ public sealed class ProtocolRunPipeline(
             subgroups,
             [.. Enumerable.Range(0, columns.Count).Select(j => Aggregate(columns, j, t, run))]);
 
+        document = perProtocol?.Apply(document, (double)status.Sum() / n) ?? document;
         var facts = new RunFacts(
             source.LoadedAt,
             run.Shown(population.RemovedByConsent, "removed-by-consent"),
