@@ -4,7 +4,8 @@ namespace RwePortal.Cli.Commands;
 
 /// <summary>
 /// <c>rwe bench</c>: a parent for the benchmarks of every area. Each area passes its subcommands
-/// (analytics: <c>simulate</c>, <c>ps</c>; the warehouse: <c>load</c>) so they share one <c>bench</c> verb.
+/// (analytics: <c>simulate</c>, <c>ps</c>; the warehouse: <c>load</c>) so they share one <c>bench</c> verb;
+/// <c>analysis</c> (the run pipeline end to end) is always added.
 /// </summary>
 internal static class BenchCommand
 {
@@ -15,6 +16,8 @@ internal static class BenchCommand
         {
             bench.Subcommands.Add(sub);
         }
+
+        bench.Subcommands.Add(AnalysisBenchCommand.Create());
 
         return bench;
     }
