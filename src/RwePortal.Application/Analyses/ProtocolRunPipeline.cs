@@ -363,9 +363,9 @@ public sealed class ProtocolRunPipeline(
         for (var attempt = 0; attempt < 20 && kept.Count > 0; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var dense = kept.Select(columns.Dense).ToList();
+            var sparse = kept.Select(columns.Sparse).ToList();
             var names = kept.Select(j => columns.Refs[j].Name).ToList();
-            var before = SeparationCheck.BeforeFit(dense, names, t);
+            var before = SeparationCheck.BeforeFit(sparse, names, t);
             if (before is not null)
             {
                 removed.Add(new RemovedCovariate(before.Covariate, before.Reason));
@@ -376,14 +376,14 @@ public sealed class ProtocolRunPipeline(
             LogisticFit fit;
             try
             {
-                fit = LogisticRegression.Fit(dense, names, t);
+                fit = LogisticRegression.FitSparse(sparse, names, t);
             }
             catch (ArgumentException)
             {
                 return null;
             }
 
-            var after = SeparationCheck.AfterFit(fit, dense);
+            var after = SeparationCheck.AfterFit(fit, sparse);
             if (after is not null && names.IndexOf(after.Covariate) is var at and >= 0)
             {
                 removed.Add(new RemovedCovariate(after.Covariate, after.Reason));
