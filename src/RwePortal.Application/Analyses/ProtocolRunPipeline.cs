@@ -45,6 +45,12 @@ public sealed class ProtocolRunPipeline(
 
     private const int PreferenceBins = 50;
 
+    /// <summary>
+    /// The L1 model's cross-validation and fit use at most this many persons (a seeded random sample, each arm in
+    /// proportion); the unpenalised refit and the scores use everyone (decision 1100).
+    /// </summary>
+    public const int MaxPersonsForLasso = 20_000;
+
     /// <summary>At most this many covariates are refitted without penalty after the lasso.</summary>
     private const int MaxRefitColumns = 500;
 
@@ -328,6 +334,7 @@ public sealed class ProtocolRunPipeline(
                 Penalty = Penalty.L1,
                 Folds = folds,
                 Seed = seed,
+                MaxPersonsForFitting = MaxPersonsForLasso,
                 OnStep = step =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -336,6 +343,11 @@ public sealed class ProtocolRunPipeline(
             });
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"propensity model: L1, λ = {cv.Fit.Lambda:G4} by {cv.Folds}-fold cross-validation, {cv.Fit.NonZero} of {matrix.Columns} indicators non-zero"));
+            if (cv.FittedOn < t.Length)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"the L1 model (cross-validation and fit) used a random {cv.FittedOn:N0} of the {t.Length:N0} persons, each arm in proportion; the unpenalised refit uses everyone"));
+            }
 
             // Relaxed (decision 1013): the binary covariates the lasso kept and every continuous covariate (linear, as the
             // large-scale set has few) refitted by maximum likelihood; the lasso's own fit when that refit cannot be made.
