@@ -331,6 +331,12 @@ public static class PenalizedLogisticRegression
         private readonly int[] _curvatureStamp;
         private int _refreshes;
         private double _intercept;
+
+        // The intercept's updates since the last refresh, not yet added to η nor taken from the residuals (the true
+        // residual is rᵢ − wᵢ·offset), so that an intercept update costs O(1) instead of two passes over every row.
+        private double _offset;
+        private double _residualSum;
+        private double _weightSum;
         private bool _gradientCurrent;
         private int _sweeps;
 
@@ -454,6 +460,8 @@ public static class PenalizedLogisticRegression
                             _curvatureStamp[j] = _refreshes;
                         }
 
+                        g -= _offset * h;
+
                         if (h <= 0)
                         {
                             continue;
@@ -478,6 +486,7 @@ public static class PenalizedLogisticRegression
                             _residual[i] -= _weight[i] * delta;
                         }
 
+                        _residualSum -= h * delta;
                         maxChange = Math.Max(maxChange, h * delta * delta / _nTrain);
                     }
 
@@ -498,28 +507,42 @@ public static class PenalizedLogisticRegression
 
         private double UpdateIntercept()
         {
-            double g = 0, h = 0;
-            for (var i = 0; i < _y.Length; i++)
-            {
-                g += _residual[i];
-                h += _weight[i];
-            }
-
-            var delta = g / h;
+            var h = _weightSum;
+            var delta = (_residualSum - (_offset * h)) / h;
             _intercept += delta;
-            for (var i = 0; i < _y.Length; i++)
+            _offset += delta;
+            return h * delta * delta / _nTrain;
+        }
+
+        /// <summary>Adds the pending intercept updates to η and the residuals.</summary>
+        private void Materialize()
+        {
+            if (_offset != 0)
             {
-                _eta[i] += delta;
-                _residual[i] -= _weight[i] * delta;
+                for (var i = 0; i < _y.Length; i++)
+                {
+                    _eta[i] += _offset;
+                    _residual[i] -= _weight[i] * _offset;
+                }
+
+                _offset = 0;
             }
 
-            return h * delta * delta / _nTrain;
+            double sum = 0;
+            foreach (var r in _residual)
+            {
+                sum += r;
+            }
+
+            _residualSum = sum;
         }
 
         /// <summary>New IRLS weights μ(1−μ) and residuals y − μ at the current linear predictor (zero off the training rows).</summary>
         private void Refresh()
         {
+            Materialize();
             _refreshes++;
+            double weightSum = 0, residualSum = 0;
             for (var i = 0; i < _y.Length; i++)
             {
                 if (IsTrain(i))
@@ -527,6 +550,8 @@ public static class PenalizedLogisticRegression
                     var m = Logistic.Inverse(_eta[i]);
                     _weight[i] = m * (1 - m);
                     _residual[i] = _y[i] - m;
+                    weightSum += _weight[i];
+                    residualSum += _residual[i];
                 }
                 else
                 {
@@ -535,6 +560,8 @@ public static class PenalizedLogisticRegression
                 }
             }
 
+            _weightSum = weightSum;
+            _residualSum = residualSum;
             _gradientCurrent = false;
         }
 
@@ -545,6 +572,8 @@ public static class PenalizedLogisticRegression
             {
                 return;
             }
+
+            Materialize();
 
             var columns = _x.Columns;
             var chunks = Math.Max(1, Math.Min(_options.MaxDegreeOfParallelism, 64));
@@ -569,6 +598,7 @@ public static class PenalizedLogisticRegression
         /// <summary>Binomial deviance of the rows left out of training.</summary>
         public double HeldOutDeviance()
         {
+            Materialize();
             double dev = 0;
             for (var i = 0; i < _y.Length; i++)
             {
@@ -584,6 +614,7 @@ public static class PenalizedLogisticRegression
 
         public PenalizedFit Snapshot(double lambda)
         {
+            Materialize();
             var fitted = new double[_y.Length];
             for (var i = 0; i < _y.Length; i++)
             {
