@@ -18,12 +18,19 @@ public sealed record PenalizedFit(double Lambda, double Intercept, double[] Coef
     public int NonZero => Coefficients.Count(b => b != 0.0);
 }
 
-/// <summary>Cross-validated choice of λ and the final fit on all persons.</summary>
+/// <summary>
+/// Cross-validated choice of λ and the final fit (on all persons, or on the subsample of <see cref="FittedOn"/> persons
+/// when <see cref="PenalizedOptions.MaxPersonsForFitting"/> applied; <see cref="PenalizedFit.Fitted"/> is for everyone).
+/// </summary>
 public sealed record CrossValidatedFit(
     PenalizedFit Fit,
     IReadOnlyList<double> Lambdas,
     IReadOnlyList<double> MeanDeviance,
-    int Folds);
+    int Folds)
+{
+    /// <summary>Persons the cross-validation and the fit used.</summary>
+    public int FittedOn { get; init; }
+}
 
 /// <summary>Settings of the penalised fit and its cross-validation.</summary>
 public sealed record PenalizedOptions
@@ -48,6 +55,14 @@ public sealed record PenalizedOptions
     public int Seed { get; init; } = 20261124;
 
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// When set and exceeded, λ is chosen and the model fitted on a random subsample of this many persons, drawn per
+    /// arm in proportion (seeded by <see cref="Seed"/>), and applied to everyone, as CohortMethod's
+    /// <c>maxCohortSizeForFitting</c> does; the λ the sample's cross-validation chooses is scaled by √(sample / n)
+    /// (λ ∝ 1/√n) for the final fit (decision 1100).
+    /// </summary>
+    public int? MaxPersonsForFitting { get; init; }
 
     /// <summary>Called after each λ of the cross-validation path (for progress output).</summary>
     public Action<CrossValidationStep>? OnStep { get; init; }
@@ -104,6 +119,97 @@ public static class PenalizedLogisticRegression
 
     /// <summary>Chooses λ by k-fold cross-validation and refits on everyone at the chosen λ.</summary>
     public static CrossValidatedFit FitCrossValidated(SparseBinaryMatrix x, int[] y, PenalizedOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxPersonsForFitting is { } most && y.Length > most)
+        {
+            var chosen = Subsample(y, most, options.Seed);
+            var (subX, subY) = Restrict(x, y, chosen);
+            // λ ∝ 1/√n: the λ chosen on the sample is carried to the whole cohort's size before the sample's final fit.
+            var sub = FitCrossValidatedAll(subX, subY, options with { MaxPersonsForFitting = null }, Math.Sqrt((double)subY.Length / y.Length));
+            var fitted = new double[y.Length];
+            var eta = new double[y.Length];
+            Array.Fill(eta, sub.Fit.Intercept);
+            for (var j = 0; j < x.Columns; j++)
+            {
+                var b = sub.Fit.Coefficients[j];
+                if (b != 0)
+                {
+                    foreach (var i in x.Column(j))
+                    {
+                        eta[i] += b;
+                    }
+                }
+            }
+
+            for (var i = 0; i < y.Length; i++)
+            {
+                fitted[i] = Logistic.Inverse(eta[i]);
+            }
+
+            return sub with { Fit = sub.Fit with { Fitted = fitted }, FittedOn = subY.Length };
+        }
+
+        return FitCrossValidatedAll(x, y, options) with { FittedOn = y.Length };
+    }
+
+    /// <summary>
+    /// <paramref name="size"/> persons drawn without replacement, each arm in proportion to its share (at least one of
+    /// each arm), ascending; the same seed gives the same persons.
+    /// </summary>
+    internal static int[] Subsample(int[] y, int size, int seed)
+    {
+        var random = new Random(seed);
+        var treated = 0;
+        foreach (var v in y)
+        {
+            treated += v;
+        }
+
+        var takeTreated = (int)Math.Clamp(Math.Round((double)size * treated / y.Length), 1, Math.Max(1, treated));
+        var chosen = new List<int>(size);
+        foreach (var (arm, take) in new[] { (1, takeTreated), (0, size - takeTreated) })
+        {
+            var members = Enumerable.Range(0, y.Length).Where(i => y[i] == arm).ToArray();
+            random.Shuffle(members);
+            chosen.AddRange(members.Take(Math.Min(take, members.Length)));
+        }
+
+        chosen.Sort();
+        return [.. chosen];
+    }
+
+    /// <summary>The rows <paramref name="rows"/> (ascending) of the matrix and the outcome.</summary>
+    private static (SparseBinaryMatrix X, int[] Y) Restrict(SparseBinaryMatrix x, int[] y, int[] rows)
+    {
+        var map = new int[y.Length];
+        Array.Fill(map, -1);
+        for (var k = 0; k < rows.Length; k++)
+        {
+            map[rows[k]] = k;
+        }
+
+        var columns = new int[x.Columns][];
+        for (var j = 0; j < x.Columns; j++)
+        {
+            var kept = new List<int>();
+            foreach (var i in x.Column(j))
+            {
+                if (map[i] >= 0)
+                {
+                    kept.Add(map[i]);
+                }
+            }
+
+            columns[j] = [.. kept];
+        }
+
+        return (SparseBinaryMatrix.FromColumns(rows.Length, columns, x.Names), [.. rows.Select(i => y[i])]);
+    }
+
+    private static CrossValidatedFit FitCrossValidatedAll(SparseBinaryMatrix x, int[] y, PenalizedOptions options, double finalScale = 1.0)
     {
         var lambdaMax = LambdaMax(x, y);
         if (options.Penalty == Penalty.L2)
@@ -170,7 +276,23 @@ public static class PenalizedLogisticRegression
             full.Solve(lambdas[k], k == 0 ? double.NaN : lambdas[k - 1]);
         }
 
-        return new CrossValidatedFit(full.Snapshot(lambdas[best]), lambdas[..meanDeviance.Count], meanDeviance, options.Folds);
+        var chosen = lambdas[best];
+        if (finalScale < 1.0)
+        {
+            // Down from the chosen λ to λ·scale in a few warm-started steps.
+            const int steps = 5;
+            var previous = chosen;
+            for (var k = 1; k <= steps; k++)
+            {
+                var next = chosen * Math.Pow(finalScale, (double)k / steps);
+                full.Solve(next, previous);
+                previous = next;
+            }
+
+            chosen = previous;
+        }
+
+        return new CrossValidatedFit(full.Snapshot(chosen), lambdas[..meanDeviance.Count], meanDeviance, options.Folds);
     }
 
     /// <summary>Stratified random folds: treated and untreated persons are dealt to folds separately.</summary>
@@ -205,7 +327,16 @@ public static class PenalizedLogisticRegression
         private readonly bool[] _active;
         private readonly double[] _gradient;
         private readonly int _nTrain;
+        private readonly double[] _curvature;
+        private readonly int[] _curvatureStamp;
+        private int _refreshes;
         private double _intercept;
+
+        // The intercept's updates since the last refresh, not yet added to η nor taken from the residuals (the true
+        // residual is rᵢ − wᵢ·offset), so that an intercept update costs O(1) instead of two passes over every row.
+        private double _offset;
+        private double _residualSum;
+        private double _weightSum;
         private bool _gradientCurrent;
         private int _sweeps;
 
@@ -221,6 +352,8 @@ public static class PenalizedLogisticRegression
             _residual = new double[y.Length];
             _active = new bool[x.Columns];
             _gradient = new double[x.Columns];
+            _curvature = new double[x.Columns];
+            _curvatureStamp = new int[x.Columns];
             double treated = 0;
             for (var i = 0; i < y.Length; i++)
             {
@@ -304,12 +437,30 @@ public static class PenalizedLogisticRegression
                         }
 
                         var col = _x.Column(j);
-                        double g = 0, h = 0;
-                        foreach (var i in col)
+                        double g = 0, h;
+                        if (_curvatureStamp[j] == _refreshes)
                         {
-                            g += _residual[i];
-                            h += _weight[i];
+                            // The weights change only at a refresh: the column's curvature is the one summed in its first sweep.
+                            h = _curvature[j];
+                            foreach (var i in col)
+                            {
+                                g += _residual[i];
+                            }
                         }
+                        else
+                        {
+                            h = 0;
+                            foreach (var i in col)
+                            {
+                                g += _residual[i];
+                                h += _weight[i];
+                            }
+
+                            _curvature[j] = h;
+                            _curvatureStamp[j] = _refreshes;
+                        }
+
+                        g -= _offset * h;
 
                         if (h <= 0)
                         {
@@ -335,6 +486,7 @@ public static class PenalizedLogisticRegression
                             _residual[i] -= _weight[i] * delta;
                         }
 
+                        _residualSum -= h * delta;
                         maxChange = Math.Max(maxChange, h * delta * delta / _nTrain);
                     }
 
@@ -355,27 +507,42 @@ public static class PenalizedLogisticRegression
 
         private double UpdateIntercept()
         {
-            double g = 0, h = 0;
-            for (var i = 0; i < _y.Length; i++)
-            {
-                g += _residual[i];
-                h += _weight[i];
-            }
-
-            var delta = g / h;
+            var h = _weightSum;
+            var delta = (_residualSum - (_offset * h)) / h;
             _intercept += delta;
-            for (var i = 0; i < _y.Length; i++)
+            _offset += delta;
+            return h * delta * delta / _nTrain;
+        }
+
+        /// <summary>Adds the pending intercept updates to η and the residuals.</summary>
+        private void Materialize()
+        {
+            if (_offset != 0)
             {
-                _eta[i] += delta;
-                _residual[i] -= _weight[i] * delta;
+                for (var i = 0; i < _y.Length; i++)
+                {
+                    _eta[i] += _offset;
+                    _residual[i] -= _weight[i] * _offset;
+                }
+
+                _offset = 0;
             }
 
-            return h * delta * delta / _nTrain;
+            double sum = 0;
+            foreach (var r in _residual)
+            {
+                sum += r;
+            }
+
+            _residualSum = sum;
         }
 
         /// <summary>New IRLS weights μ(1−μ) and residuals y − μ at the current linear predictor (zero off the training rows).</summary>
         private void Refresh()
         {
+            Materialize();
+            _refreshes++;
+            double weightSum = 0, residualSum = 0;
             for (var i = 0; i < _y.Length; i++)
             {
                 if (IsTrain(i))
@@ -383,6 +550,8 @@ public static class PenalizedLogisticRegression
                     var m = Logistic.Inverse(_eta[i]);
                     _weight[i] = m * (1 - m);
                     _residual[i] = _y[i] - m;
+                    weightSum += _weight[i];
+                    residualSum += _residual[i];
                 }
                 else
                 {
@@ -391,6 +560,8 @@ public static class PenalizedLogisticRegression
                 }
             }
 
+            _weightSum = weightSum;
+            _residualSum = residualSum;
             _gradientCurrent = false;
         }
 
@@ -401,6 +572,8 @@ public static class PenalizedLogisticRegression
             {
                 return;
             }
+
+            Materialize();
 
             var columns = _x.Columns;
             var chunks = Math.Max(1, Math.Min(_options.MaxDegreeOfParallelism, 64));
@@ -425,6 +598,7 @@ public static class PenalizedLogisticRegression
         /// <summary>Binomial deviance of the rows left out of training.</summary>
         public double HeldOutDeviance()
         {
+            Materialize();
             double dev = 0;
             for (var i = 0; i < _y.Length; i++)
             {
@@ -440,6 +614,7 @@ public static class PenalizedLogisticRegression
 
         public PenalizedFit Snapshot(double lambda)
         {
+            Materialize();
             var fitted = new double[_y.Length];
             for (var i = 0; i < _y.Length; i++)
             {

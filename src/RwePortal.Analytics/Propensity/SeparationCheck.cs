@@ -32,7 +32,66 @@ public static class SeparationCheck
         return null;
     }
 
-    /// <summary>Every covariate that alone separates the arms (see <see cref="BeforeFit"/>), with its index.</summary>
+    /// <summary>The same check on sparse columns (every row not stored is 0): the first covariate that alone separates the arms.</summary>
+    public static Separation? BeforeFit(IReadOnlyList<SparseColumn> columns, IReadOnlyList<string> names, ReadOnlySpan<int> treatment)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        long n1 = 0;
+        foreach (var t in treatment)
+        {
+            n1 += t;
+        }
+
+        long n0 = treatment.Length - n1;
+        for (var j = 0; j < columns.Count; j++)
+        {
+            var column = columns[j];
+            double min1 = double.PositiveInfinity, max1 = double.NegativeInfinity;
+            double min0 = double.PositiveInfinity, max0 = double.NegativeInfinity;
+            var binary = true;
+            long ones1 = 0, ones0 = 0, stored1 = 0, stored0 = 0;
+            for (var k = 0; k < column.Rows.Length; k++)
+            {
+                var x = column.Values[k];
+                binary &= x is 0.0 or 1.0;
+                if (treatment[column.Rows[k]] == 1)
+                {
+                    stored1++;
+                    ones1 += x == 1.0 ? 1 : 0;
+                    min1 = Math.Min(min1, x);
+                    max1 = Math.Max(max1, x);
+                }
+                else
+                {
+                    stored0++;
+                    ones0 += x == 1.0 ? 1 : 0;
+                    min0 = Math.Min(min0, x);
+                    max0 = Math.Max(max0, x);
+                }
+            }
+
+            if (stored1 < n1)
+            {
+                min1 = Math.Min(min1, 0);
+                max1 = Math.Max(max1, 0);
+            }
+
+            if (stored0 < n0)
+            {
+                min0 = Math.Min(min0, 0);
+                max0 = Math.Max(max0, 0);
+            }
+
+            if (Verdict(names[j], binary, min1, max1, min0, max0, ones1, ones0, n1, n0) is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every covariate that alone separates the arms (see <see cref="BeforeFit(IReadOnlyList{double[]}, IReadOnlyList{string}, ReadOnlySpan{int})"/>), with its index.</summary>
     public static IReadOnlyList<(int Index, Separation Separation)> AllBeforeFit(IReadOnlyList<double[]> columns, IReadOnlyList<string> names, ReadOnlySpan<int> treatment)
     {
         var found = new List<(int, Separation)>();
@@ -114,6 +173,11 @@ public static class SeparationCheck
             }
         }
 
+        return Verdict(name, binary, min1, max1, min0, max0, ones1, ones0, n1, n0);
+    }
+
+    private static Separation? Verdict(string name, bool binary, double min1, double max1, double min0, double max0, long ones1, long ones0, long n1, long n0)
+    {
         if (min1 > max0 || min0 > max1)
         {
             return new Separation(name, $"'{name}' alone separates the arms: its values in one arm all exceed those in the other.");
@@ -143,6 +207,13 @@ public static class SeparationCheck
     /// </summary>
     public static Separation? AfterFit(LogisticFit fit, IReadOnlyList<double[]> columns)
     {
+        ArgumentNullException.ThrowIfNull(fit);
+        ArgumentNullException.ThrowIfNull(columns);
+        return AfterFit(fit, columns.Count, j => StandardDeviation(columns[j]));
+    }
+
+    private static Separation? AfterFit(LogisticFit fit, int count, Func<int, double> standardDeviation)
+    {
         var extreme = 0;
         foreach (var mu in fit.Fitted)
         {
@@ -159,9 +230,9 @@ public static class SeparationCheck
 
         var worst = 0;
         var worstSize = -1.0;
-        for (var j = 0; j < columns.Count; j++)
+        for (var j = 0; j < count; j++)
         {
-            var size = Math.Abs(fit.Coefficients[j + 1]) * StandardDeviation(columns[j]);
+            var size = Math.Abs(fit.Coefficients[j + 1]) * standardDeviation(j);
             if (size > worstSize || double.IsNaN(size))
             {
                 worstSize = size;
@@ -172,6 +243,27 @@ public static class SeparationCheck
         var name = fit.Names[worst + 1];
         var what = extreme > 0 ? $"{extreme} fitted probabilities are numerically 0 or 1" : "the fit did not converge";
         return new Separation(name, $"Perfect separation: {what}; the largest standardized coefficient is '{name}'.");
+    }
+
+    /// <summary>The same check after a fit on sparse columns (see <see cref="LogisticRegression.FitSparse"/>).</summary>
+    public static Separation? AfterFit(LogisticFit fit, IReadOnlyList<SparseColumn> columns)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        ArgumentNullException.ThrowIfNull(columns);
+        var n = fit.Fitted.Length;
+        return AfterFit(fit, columns.Count, j => StandardDeviation(columns[j], n));
+    }
+
+    private static double StandardDeviation(SparseColumn x, int n)
+    {
+        var mean = x.Values.Sum() / n;
+        var ss = (n - x.Values.Length) * mean * mean;
+        foreach (var v in x.Values)
+        {
+            ss += (v - mean) * (v - mean);
+        }
+
+        return Math.Sqrt(ss / Math.Max(1, n - 1));
     }
 
     private static double StandardDeviation(double[] x)

@@ -85,6 +85,9 @@ internal sealed class CovariateColumns
         return x;
     }
 
+    /// <summary>Column <paramref name="j"/> as stored (its rows and values; every other row is 0), for the sparse maximum-likelihood fit.</summary>
+    public SparseColumn Sparse(int j) => new(Rows[j], Values[j]);
+
     /// <summary>Whether column <paramref name="j"/> takes one value for everyone.</summary>
     public bool IsConstant(int j)
     {

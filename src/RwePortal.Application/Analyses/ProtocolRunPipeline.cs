@@ -45,6 +45,12 @@ public sealed class ProtocolRunPipeline(
 
     private const int PreferenceBins = 50;
 
+    /// <summary>
+    /// The L1 model's cross-validation and fit use at most this many persons (a seeded random sample, each arm in
+    /// proportion); the unpenalised refit and the scores use everyone (decision 1100).
+    /// </summary>
+    public const int MaxPersonsForLasso = 20_000;
+
     /// <summary>At most this many covariates are refitted without penalty after the lasso.</summary>
     private const int MaxRefitColumns = 500;
 
@@ -331,6 +337,7 @@ public sealed class ProtocolRunPipeline(
                 Penalty = Penalty.L1,
                 Folds = folds,
                 Seed = seed,
+                MaxPersonsForFitting = MaxPersonsForLasso,
                 OnStep = step =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -339,6 +346,11 @@ public sealed class ProtocolRunPipeline(
             });
             notes.Add(string.Create(CultureInfo.InvariantCulture,
                 $"propensity model: L1, λ = {cv.Fit.Lambda:G4} by {cv.Folds}-fold cross-validation, {cv.Fit.NonZero} of {matrix.Columns} indicators non-zero"));
+            if (cv.FittedOn < t.Length)
+            {
+                notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"the L1 model (cross-validation and fit) used a random {cv.FittedOn:N0} of the {t.Length:N0} persons, each arm in proportion; the unpenalised refit uses everyone"));
+            }
 
             // Relaxed (decision 1013): the binary covariates the lasso kept and every continuous covariate (linear, as the
             // large-scale set has few) refitted by maximum likelihood; the lasso's own fit when that refit cannot be made.
@@ -366,9 +378,9 @@ public sealed class ProtocolRunPipeline(
         for (var attempt = 0; attempt < 20 && kept.Count > 0; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var dense = kept.Select(columns.Dense).ToList();
+            var sparse = kept.Select(columns.Sparse).ToList();
             var names = kept.Select(j => columns.Refs[j].Name).ToList();
-            var before = SeparationCheck.BeforeFit(dense, names, t);
+            var before = SeparationCheck.BeforeFit(sparse, names, t);
             if (before is not null)
             {
                 removed.Add(new RemovedCovariate(before.Covariate, before.Reason));
@@ -379,14 +391,14 @@ public sealed class ProtocolRunPipeline(
             LogisticFit fit;
             try
             {
-                fit = LogisticRegression.Fit(dense, names, t);
+                fit = LogisticRegression.FitSparse(sparse, names, t);
             }
             catch (ArgumentException)
             {
                 return null;
             }
 
-            var after = SeparationCheck.AfterFit(fit, dense);
+            var after = SeparationCheck.AfterFit(fit, sparse);
             if (after is not null && names.IndexOf(after.Covariate) is var at and >= 0)
             {
                 removed.Add(new RemovedCovariate(after.Covariate, after.Reason));

@@ -104,4 +104,60 @@ public sealed class PenalizedLogisticRegressionTests
         var chosen = cv.Lambdas.ToList().IndexOf(cv.Fit.Lambda);
         Assert.Equal(cv.MeanDeviance.Min(), cv.MeanDeviance[chosen]);
     }
+
+    [Fact]
+    public void Above_the_fitting_size_the_lasso_is_chosen_and_fitted_on_a_proportional_subsample_and_scores_everyone()
+    {
+        var truth = new Dictionary<int, double> { [0] = 1.2, [1] = -1.0, [2] = 0.9 };
+        var (x, y) = Synthetic.SparseProblem(6000, 80, 0.05, truth, -0.6, seed: 17);
+        var options = new PenalizedOptions { Folds = 5, PathLength = 20, Seed = 99, MaxPersonsForFitting = 2000, Tolerance = 1e-13 };
+        var cv = PenalizedLogisticRegression.FitCrossValidated(x, y, options);
+        Assert.Equal(2000, cv.FittedOn);
+
+        // The same persons drawn by hand: per arm, shuffled with the seed's generator, treated first.
+        var random = new Random(99);
+        var treated = y.Count(v => v == 1);
+        var takeTreated = (int)Math.Round(2000.0 * treated / y.Length);
+        var chosen = new List<int>();
+        foreach (var (arm, take) in new[] { (1, takeTreated), (0, 2000 - takeTreated) })
+        {
+            var members = Enumerable.Range(0, y.Length).Where(i => y[i] == arm).ToArray();
+            random.Shuffle(members);
+            chosen.AddRange(members.Take(take));
+        }
+
+        chosen.Sort();
+        var position = chosen.Select((i, k) => (i, k)).ToDictionary(p => p.i, p => p.k);
+        var columns = Enumerable.Range(0, x.Columns).Select(j => x.Column(j).ToArray().Where(position.ContainsKey).Select(i => position[i]).ToArray()).ToArray();
+        var subX = SparseBinaryMatrix.FromColumns(chosen.Count, columns, x.Names);
+        var subY = chosen.Select(i => y[i]).ToArray();
+        Assert.Equal(takeTreated, subY.Sum());
+        var expected = PenalizedLogisticRegression.FitCrossValidated(subX, subY, options with { MaxPersonsForFitting = null });
+        Assert.Equal(expected.Lambdas, cv.Lambdas);
+        Assert.Equal(expected.MeanDeviance, cv.MeanDeviance);
+
+        // The final fit: the sample's lasso at the chosen λ carried to the cohort's size (λ·√(2000/6000)), as a fit from scratch finds it.
+        Assert.Equal(expected.Fit.Lambda * Math.Sqrt(2000.0 / 6000.0), cv.Fit.Lambda, 12);
+        var direct = PenalizedLogisticRegression.Fit(subX, subY, cv.Fit.Lambda, options with { MaxPersonsForFitting = null, Tolerance = 1e-14 });
+        Assert.Equal(direct.Intercept, cv.Fit.Intercept, 5);
+        for (var j = 0; j < x.Columns; j++)
+        {
+            Assert.Equal(direct.Coefficients[j], cv.Fit.Coefficients[j], 5);
+        }
+
+        Assert.True(cv.Fit.NonZero >= expected.Fit.NonZero);
+
+        // Everyone's score from the subsample's coefficients.
+        Assert.Equal(y.Length, cv.Fit.Fitted.Length);
+        for (var i = 0; i < y.Length; i++)
+        {
+            var eta = cv.Fit.Intercept + Enumerable.Range(0, x.Columns).Where(j => x.Column(j).Contains(i)).Sum(j => cv.Fit.Coefficients[j]);
+            Assert.Equal(1 / (1 + Math.Exp(-eta)), cv.Fit.Fitted[i], 12);
+        }
+
+        // Below the size nothing changes.
+        var all = PenalizedLogisticRegression.FitCrossValidated(x, y, options with { MaxPersonsForFitting = 6000 });
+        Assert.Equal(6000, all.FittedOn);
+        Assert.Equal(PenalizedLogisticRegression.FitCrossValidated(x, y, options with { MaxPersonsForFitting = null }).Fit.Coefficients, all.Fit.Coefficients);
+    }
 }

@@ -9,7 +9,8 @@ namespace RwePortal.Warehouse.Tests.Analyses;
 /// <summary>
 /// The example sacubitril/valsartan vs enalapril protocol's covariates on the generated source (<c>syn</c>, opt-in
 /// consent), for the new users of either drug at their first dispensing, against queries written by hand in another
-/// shape (EXISTS per concept, window functions instead of DISTINCT ON), run as the owner.
+/// shape (EXISTS per concept, window functions instead of DISTINCT ON), run as the owner. The extraction runs over two
+/// reader connections sharing one snapshot; the single statement gives exactly the same covariates.
 /// </summary>
 [Collection(CohortWarehouseCollection.Name)]
 public sealed class CovariateSyntheticTests(CohortWarehouseFixture fixture)
@@ -36,7 +37,9 @@ public sealed class CovariateSyntheticTests(CohortWarehouseFixture fixture)
         }
 
         await using var reader = await fixture.Reader.OpenAsync(CancellationToken.None);
-        var data = await CovariateExtractor.ExtractAsync(reader, fixture.SyntheticSource.SchemaName, persons, settings, CancellationToken.None);
+        // Over two connections on one snapshot, as a population from CovariateExtractor.ParallelFromPersons on is read,
+        // so the hand-written queries below check that path (the test population is smaller).
+        var data = await CovariateExtractor.ExtractAsync(reader, fixture.SyntheticSource.SchemaName, persons, settings, 2, CancellationToken.None);
         return (persons, data, settings);
     }
 
@@ -128,5 +131,34 @@ public sealed class CovariateSyntheticTests(CohortWarehouseFixture fixture)
         var female = data.Refs.Single(r => r.Name == "gender: FEMALE [8532]");
         var women = await fixture.OwnerCountAsync($"SELECT count(*) FROM ({Population}) pop JOIN cdm_syn.person p ON p.person_id = pop.person_id WHERE p.gender_concept_id = 8532");
         Assert.Equal(women, counts[female.Id]);
+    }
+
+    [Fact]
+    public async Task Two_connections_on_one_snapshot_give_exactly_the_single_statements_covariates()
+    {
+        var (persons, split, settings) = await ExtractAsync();
+        CovariateData single;
+        await using (var reader = await fixture.Reader.OpenAsync(CancellationToken.None))
+        {
+            single = await CovariateExtractor.ExtractAsync(reader, fixture.SyntheticSource.SchemaName, persons, settings, 1, CancellationToken.None);
+        }
+
+        Assert.Equal(single.Refs, split.Refs);
+        var expected = Enumerable.Range(0, single.Entries).Select(k => (single.Covariates[k], single.Rows[k], single.Values[k])).Order().ToList();
+        var actual = Enumerable.Range(0, split.Entries).Select(k => (split.Covariates[k], split.Rows[k], split.Values[k])).Order().ToList();
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void The_split_deals_every_part_once_and_the_consented_rows_to_the_first_statement()
+    {
+        var parsed = ProtocolParser.Parse(ProtocolExamples.Read(ProtocolExamples.Synthetic));
+        var settings = CovariateSettings.From(parsed.Protocol!.Assignment!, CohortWarehouseFixture.Synthetic, "research");
+        var parts = CovariateStatement.Parts(settings);
+        var groups = CovariateExtractor.Split(parts, 2);
+        Assert.Equal(2, groups.Count);
+        Assert.Contains(0, groups[0]);
+        Assert.Equal(parts.Select(p => p.Index).Prepend(0).Order(), groups.SelectMany(g => g).Order());
+        Assert.Empty(groups[0].Intersect(groups[1]));
     }
 }

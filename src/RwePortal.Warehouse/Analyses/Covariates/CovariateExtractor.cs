@@ -9,12 +9,13 @@ namespace RwePortal.Warehouse.Analyses;
 /// <summary>
 /// Extracts the baseline covariates of a study population in FeatureExtraction's sparse form, from every modality, in
 /// windows that end at most the day before each person's time zero (docs/covariates.md). One statement over an open
-/// connection of the read-only warehouse role, in a read-only transaction; the population is passed as arrays and
+/// connection of the read-only warehouse role, in a read-only transaction (from <see cref="ParallelFromPersons"/> persons
+/// its parts are split over that connection and a clone of it reading the same exported snapshot, decision 1101); the population is passed as arrays and
 /// joined to the consent filter for the settings' purpose. Binary covariates present in too few persons are dropped,
 /// continuous ones (latest measurement, PRO, genomic score percentile, wearable means) are mean-imputed with a missing
 /// indicator, and the set is capped.
 /// </summary>
-public static class CovariateExtractor
+public static partial class CovariateExtractor
 {
     /// <summary>Seconds the statement may run.</summary>
     public const int CommandTimeoutSeconds = 600;
@@ -52,114 +53,69 @@ public static class CovariateExtractor
     /// <param name="persons">The population in row order; a person may appear more than once, each entry with its time zero.</param>
     /// <param name="settings">The specs, the consent (source and purpose) and the filters.</param>
     /// <param name="ct">Cancels the statement.</param>
-    public static async Task<CovariateData> ExtractAsync(
+    public static Task<CovariateData> ExtractAsync(
         NpgsqlConnection reader, string schemaName, IReadOnlyList<StudyPerson> persons, CovariateSettings settings, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(persons);
+        return ExtractAsync(reader, schemaName, persons, settings, persons.Count >= ParallelFromPersons ? 2 : 1, ct);
+    }
+
+    /// <summary>The same over <paramref name="ways"/> connections (1 or 2) sharing one snapshot.</summary>
+    internal static async Task<CovariateData> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, IReadOnlyList<StudyPerson> persons, CovariateSettings settings, int ways, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(reader);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ways, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ways, 2);
         var compiled = CovariateStatement.Compile(schemaName, persons, settings);
-        var parameters = new DynamicParameters();
-        foreach (var parameter in compiled.Parameters)
+        DynamicParameters Parameters()
         {
-            parameters.Add(parameter.Name, parameter.Value);
-        }
-
-        var builders = new Dictionary<Key, Builder>();
-        var names = new Dictionary<long, string>();
-        var consented = new List<int>();
-        var charlson = new Dictionary<int, HashSet<int>>();
-        var parts = compiled.Parts.ToDictionary(p => p.Index);
-
-        Builder At(Key key)
-        {
-            if (!builders.TryGetValue(key, out var builder))
+            var parameters = new DynamicParameters();
+            foreach (var parameter in compiled.Parameters)
             {
-                builder = new Builder(key);
-                builders.Add(key, builder);
+                parameters.Add(parameter.Name, parameter.Value);
             }
 
-            return builder;
+            return parameters;
         }
 
-        await using (var transaction = await reader.BeginTransactionAsync(ct))
+        var parts = compiled.Parts.ToDictionary(p => p.Index);
+        var names = new Dictionary<long, string>();
+        var groups = Split(compiled.Parts, ways);
+        var streams = groups.Select(_ => new Stream()).ToArray();
+
+        await using (var transaction = await reader.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
         {
             await reader.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: ct));
-            await using var rows = await reader.ExecuteReaderAsync(new CommandDefinition(
-                compiled.Sql, parameters, transaction, CommandTimeoutSeconds, cancellationToken: ct));
-            while (await rows.ReadAsync(ct))
+            if (groups.Count == 1)
             {
-                var partIndex = rows.GetInt32(0);
-                var r = rows.GetInt32(1);
-                if (partIndex == 0)
+                await ReadAsync(reader, transaction, compiled.Sql, Parameters(), streams[0], parts, persons, ct);
+            }
+            else
+            {
+                // A second reader connection sees exactly the first one's snapshot (pg_export_snapshot): both halves of the
+                // statement read the same database state, as the single statement did, each on its own backend and core.
+                var snapshot = await reader.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_export_snapshot()", transaction: transaction, cancellationToken: ct));
+                if (snapshot is null || !SnapshotId().IsMatch(snapshot))
                 {
-                    consented.Add(r);
-                    continue;
+                    throw new InvalidOperationException($"unexpected snapshot identifier '{snapshot}'");
                 }
 
-                var part = parts[partIndex];
-                var k = rows.IsDBNull(2) ? 0 : rows.GetInt64(2);
-                var k2 = rows.IsDBNull(3) ? 0 : rows.GetInt64(3);
-                var t = rows.IsDBNull(4) ? "" : rows.GetString(4);
-                var v = rows.IsDBNull(5) ? 0 : rows.GetDouble(5);
-                switch (part.Kind)
-                {
-                    case PartKind.Demographics:
-                        if (k2 == 1)
-                        {
-                            var age = (int)v;
-                            var tz = persons[r].TimeZero;
-                            if (k != 0)
-                            {
-                                At(new Key(partIndex, 0, k, 0, "")).Add(r, 1);
-                            }
+                await using var second = (NpgsqlConnection)((ICloneable)reader).Clone();
+                await second.OpenAsync(ct);
+                await using var secondTransaction = await second.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
 
-                            At(new Key(partIndex, 1, age / 5, 0, "")).Add(r, 1);
-                            At(new Key(partIndex, 2, tz.Year, 0, "")).Add(r, 1);
-                            At(new Key(partIndex, 3, tz.Month, 0, "")).Add(r, 1);
-                            At(new Key(partIndex, 4, 0, 0, "")).Add(r, age);
-                        }
-                        else if (k != 0)
-                        {
-                            At(new Key(partIndex, k2 == 2 ? 5 : 6, k, 0, "")).Add(r, 1);
-                        }
-
-                        break;
-                    case PartKind.Events:
-                        for (var w = 0; w < part.Windows.Count; w++)
-                        {
-                            if (v >= part.Windows[w].Start && v <= part.Windows[w].End)
-                            {
-                                At(new Key(partIndex, (int)(k2 * 100) + w, k, 0, "")).Add(r, 1);
-                            }
-                        }
-
-                        break;
-                    case PartKind.EventItems or PartKind.Variants:
-                        At(new Key(partIndex, 0, k, 0, t)).Add(r, 1);
-                        break;
-                    case PartKind.Latest or PartKind.LatestItems or PartKind.GenomicScores:
-                        At(new Key(partIndex, 0, k, k2, t)).Add(r, v);
-                        break;
-                    case PartKind.Wearables or PartKind.Claims:
-                        At(new Key(partIndex, (int)k2, k, 0, "")).Add(r, v);
-                        break;
-                    case PartKind.Charlson:
-                        if (!charlson.TryGetValue(r, out var categories))
-                        {
-                            categories = [];
-                            charlson.Add(r, categories);
-                        }
-
-                        categories.Add((int)k);
-                        break;
-                    default:
-                        throw new InvalidOperationException(part.Kind.ToString());
-                }
+                // SET TRANSACTION SNAPSHOT takes no parameter; the identifier is the server's own, checked above.
+                await second.ExecuteAsync(new CommandDefinition($"SET TRANSACTION SNAPSHOT '{snapshot}'", transaction: secondTransaction, cancellationToken: ct));
+                await second.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: secondTransaction, cancellationToken: ct));
+                await Task.WhenAll(
+                    Task.Run(() => ReadAsync(reader, transaction, compiled.SqlOf(groups[0]), Parameters(), streams[0], parts, persons, ct), ct),
+                    Task.Run(() => ReadAsync(second, secondTransaction, compiled.SqlOf(groups[1]), Parameters(), streams[1], parts, persons, ct), ct));
+                await secondTransaction.CommitAsync(ct);
             }
 
-            await rows.DisposeAsync();
-
             // Names of the concepts the covariates name, in the same read-only transaction.
-            var ids = builders.Values.Where(b => parts[b.Key.Part].Kind is not (PartKind.Variants or PartKind.GenomicScores or PartKind.Wearables))
+            var ids = streams.SelectMany(x => x.Builders.Values).Where(b => parts[b.Key.Part].Kind is not (PartKind.Variants or PartKind.GenomicScores or PartKind.Wearables))
                 .SelectMany(b => new[] { b.Key.K, b.Key.K2 })
                 .Concat(compiled.Parts.SelectMany(p => p.Items).Select(i => (long)i.Id))
                 .Where(id => id > 0 && id <= int.MaxValue).Distinct().ToArray();
@@ -170,6 +126,35 @@ public static class CovariateExtractor
             }
 
             await transaction.CommitAsync(ct);
+        }
+
+        // The parts are disjoint between the streams, so are their builders; the consented rows come from the first.
+        var builders = new Dictionary<Key, Builder>();
+        var consented = new List<int>();
+        var charlson = new Dictionary<int, HashSet<int>>();
+        foreach (var stream in streams)
+        {
+            foreach (var (key, builder) in stream.Builders)
+            {
+                builders.Add(key, builder);
+            }
+
+            consented.AddRange(stream.Consented);
+            foreach (var (r, categories) in stream.Charlson)
+            {
+                charlson.Add(r, categories);
+            }
+        }
+
+        Builder At(Key key)
+        {
+            if (!builders.TryGetValue(key, out var builder))
+            {
+                builder = new Builder(key);
+                builders.Add(key, builder);
+            }
+
+            return builder;
         }
 
         foreach (var part in compiled.Parts.Where(p => p.Kind == PartKind.Charlson))
@@ -191,6 +176,152 @@ public static class CovariateExtractor
         }
 
         return Assemble(builders.Values, consented, settings);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9A-F]+(-[0-9A-F]+)+$")]
+    private static partial System.Text.RegularExpressions.Regex SnapshotId();
+
+    /// <summary>Populations at least this large read their covariates over two connections (decision 1101).</summary>
+    public const int ParallelFromPersons = 5_000;
+
+    /// <summary>What one connection's rows build: covariates by key, consented rows, Charlson categories by row.</summary>
+    private sealed class Stream
+    {
+        public Dictionary<Key, Builder> Builders { get; } = [];
+
+        public List<int> Consented { get; } = [];
+
+        public Dictionary<int, HashSet<int>> Charlson { get; } = [];
+
+        public Builder At(Key key)
+        {
+            if (!Builders.TryGetValue(key, out var builder))
+            {
+                builder = new Builder(key);
+                Builders.Add(key, builder);
+            }
+
+            return builder;
+        }
+    }
+
+    /// <summary>
+    /// The parts dealt to <paramref name="ways"/> statements, heaviest first to the lightest statement, by the backend
+    /// CPU each kind of part took at 100,000 persons (docs/benchmarks.md "Covariates"); the consented rows (part 0) go
+    /// with the first. Deterministic: the same settings always give the same split.
+    /// </summary>
+    internal static IReadOnlyList<IReadOnlySet<int>> Split(IReadOnlyList<CovariatePart> parts, int ways)
+    {
+        var groups = Enumerable.Range(0, ways).Select(_ => new HashSet<int>()).ToArray();
+        var load = new double[ways];
+        groups[0].Add(0);
+        load[0] = 0.2;
+        foreach (var part in parts.OrderByDescending(Cost).ThenBy(p => p.Index))
+        {
+            var lightest = Array.IndexOf(load, load.Min());
+            groups[lightest].Add(part.Index);
+            load[lightest] += Cost(part);
+        }
+
+        return [.. groups.Where(g => g.Count > 0)];
+    }
+
+    private static double Cost(CovariatePart part) => part.Kind switch
+    {
+        PartKind.Claims => 1.7,
+        PartKind.Events or PartKind.EventItems => part.Events!.Table switch
+        {
+            "condition_occurrence" => 1.0,
+            "drug_exposure" => 0.55,
+            "visit_occurrence" => 0.4,
+            _ => 0.2,
+        },
+        PartKind.Charlson => 0.45,
+        PartKind.Latest or PartKind.LatestItems => 0.7,
+        PartKind.Wearables => 0.7,
+        PartKind.Demographics => 0.3,
+        _ => 0.2,
+    };
+
+    /// <summary>Reads one statement's rows into <paramref name="stream"/>.</summary>
+    private static async Task ReadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, DynamicParameters parameters, Stream stream,
+        Dictionary<int, CovariatePart> parts, IReadOnlyList<StudyPerson> persons, CancellationToken ct)
+    {
+        await using var rows = await connection.ExecuteReaderAsync(new CommandDefinition(sql, parameters, transaction, CommandTimeoutSeconds, cancellationToken: ct));
+        var at = stream.At;
+        var consented = stream.Consented;
+        var charlson = stream.Charlson;
+        while (await rows.ReadAsync(ct))
+        {
+            var partIndex = rows.GetInt32(0);
+            var r = rows.GetInt32(1);
+            if (partIndex == 0)
+            {
+                consented.Add(r);
+                continue;
+            }
+
+            var part = parts[partIndex];
+            var k = rows.IsDBNull(2) ? 0 : rows.GetInt64(2);
+            var k2 = rows.IsDBNull(3) ? 0 : rows.GetInt64(3);
+            var t = rows.IsDBNull(4) ? "" : rows.GetString(4);
+            var v = rows.IsDBNull(5) ? 0 : rows.GetDouble(5);
+            switch (part.Kind)
+            {
+                case PartKind.Demographics:
+                    if (k2 == 1)
+                    {
+                        var age = (int)v;
+                        var tz = persons[r].TimeZero;
+                        if (k != 0)
+                        {
+                            at(new Key(partIndex, 0, k, 0, "")).Add(r, 1);
+                        }
+
+                        at(new Key(partIndex, 1, age / 5, 0, "")).Add(r, 1);
+                        at(new Key(partIndex, 2, tz.Year, 0, "")).Add(r, 1);
+                        at(new Key(partIndex, 3, tz.Month, 0, "")).Add(r, 1);
+                        at(new Key(partIndex, 4, 0, 0, "")).Add(r, age);
+                    }
+                    else if (k != 0)
+                    {
+                        at(new Key(partIndex, k2 == 2 ? 5 : 6, k, 0, "")).Add(r, 1);
+                    }
+
+                    break;
+                case PartKind.Events:
+                    for (var w = 0; w < part.Windows.Count; w++)
+                    {
+                        if (v >= part.Windows[w].Start && v <= part.Windows[w].End)
+                        {
+                            at(new Key(partIndex, (int)(k2 * 100) + w, k, 0, "")).Add(r, 1);
+                        }
+                    }
+
+                    break;
+                case PartKind.EventItems or PartKind.Variants:
+                    at(new Key(partIndex, 0, k, 0, t)).Add(r, 1);
+                    break;
+                case PartKind.Latest or PartKind.LatestItems or PartKind.GenomicScores:
+                    at(new Key(partIndex, 0, k, k2, t)).Add(r, v);
+                    break;
+                case PartKind.Wearables or PartKind.Claims:
+                    at(new Key(partIndex, (int)k2, k, 0, "")).Add(r, v);
+                    break;
+                case PartKind.Charlson:
+                    if (!charlson.TryGetValue(r, out var categories))
+                    {
+                        categories = [];
+                        charlson.Add(r, categories);
+                    }
+
+                    categories.Add((int)k);
+                    break;
+                default:
+                    throw new InvalidOperationException(part.Kind.ToString());
+            }
+        }
     }
 
     private static string ConceptName(Dictionary<long, string> names, long id) =>

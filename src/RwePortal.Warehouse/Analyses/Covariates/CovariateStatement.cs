@@ -42,8 +42,21 @@ internal sealed record EventSource(string Label, string Table, string Concept, s
 /// </summary>
 internal sealed record CovariatePart(int Index, CovariateSpec Spec, PartKind Kind, CovariateWindow Range, IReadOnlyList<CovariateWindow> Windows, EventSource? Events, IReadOnlyList<ConceptItem> Items);
 
-/// <summary>The covariate statement of a population: its SQL, parameters and parts.</summary>
-internal sealed record CompiledCovariates(string Sql, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<CovariatePart> Parts);
+/// <summary>
+/// The covariate statement of a population: its SQL, parameters and parts. <see cref="Selects"/> are the branches of the
+/// statement's UNION ALL with the part each reads (0: the consented rows), so that <see cref="SqlOf"/> can build the
+/// statement of a subset of the parts (the same CTEs; PostgreSQL evaluates only those a branch references).
+/// </summary>
+internal sealed record CompiledCovariates(string Sql, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<CovariatePart> Parts)
+{
+    public string With { get; init; } = "";
+
+    public IReadOnlyList<(int Part, string Sql)> Selects { get; init; } = [];
+
+    /// <summary>The statement of the branches whose part is in <paramref name="parts"/>.</summary>
+    public string SqlOf(IReadOnlySet<int> parts) =>
+        With + string.Join("\nUNION ALL\n", Selects.Where(s => parts.Contains(s.Part)).Select(s => s.Sql));
+}
 
 /// <summary>
 /// Builds the ONE statement that extracts every covariate of a settings object: the population comes in as two arrays
@@ -204,8 +217,14 @@ internal static class CovariateStatement
             """,
         };
         var selects = new List<string> { "SELECT 0 AS part, p.r, CAST(NULL AS bigint) AS k, CAST(NULL AS bigint) AS k2, CAST(NULL AS text) AS t, CAST(NULL AS double precision) AS v FROM pop p" };
+        var owners = new List<int> { 0 };
         foreach (var part in parts)
         {
+            while (owners.Count < selects.Count)
+            {
+                owners.Add(part.Index - 1);
+            }
+
             var n = part.Index.ToString(CultureInfo.InvariantCulture);
             var start = "@p" + n + "_start";
             var end = "@p" + n + "_end";
@@ -439,11 +458,19 @@ internal static class CovariateStatement
             }
         }
 
-        var sql = new StringBuilder("WITH ");
-        sql.Append(string.Join(",\n", ctes));
-        sql.Append('\n');
+        while (owners.Count < selects.Count)
+        {
+            owners.Add(parts[^1].Index);
+        }
+
+        var with = "WITH " + string.Join(",\n", ctes) + "\n";
+        var sql = new StringBuilder(with);
         sql.Append(string.Join("\nUNION ALL\n", selects));
-        return new CompiledCovariates(sql.ToString(), parameters, parts);
+        return new CompiledCovariates(sql.ToString(), parameters, parts)
+        {
+            With = with,
+            Selects = [.. owners.Zip(selects)],
+        };
     }
 
     /// <summary>The names of concepts (vocabulary only: it reads no person-level table).</summary>
