@@ -53,6 +53,8 @@ public sealed partial class TenantUsersTests(PortalFixture portal)
         await change.ChangeAsync(password, "Own!Passw0rd-" + Guid.NewGuid().ToString("N")[..6]);
         var home = new HomePage(analyst);
         await Expect(home.Title).ToContainTextAsync("New Analyst");
+        Assert.Equal(1L, await portal.OwnerScalarAsync<long>(
+            $"SELECT count(*) FROM app.audit_event WHERE event_type = 'Command' AND target = 'own account' AND user_email = '{email}' AND details->>'action' = 'ChangePassword' AND tenant_id IS NOT NULL"));
         await Expect(home.TenantChip).ToHaveTextAsync("Acme Pharma");
         await Expect(home.TenantSwitcher).ToHaveCountAsync(0);
         await Expect(home.TenantOptions).ToHaveCountAsync(0);
