@@ -13,7 +13,7 @@ namespace RwePortal.Warehouse.Analyses;
 /// control, and their heterogeneity subgroups. Over a connection of the read-only role the caller opened, inside the
 /// caller's read-only transaction when there is one; the cancellation token goes to every statement.
 /// </summary>
-public static class StudyPopulationExtractor
+public static partial class StudyPopulationExtractor
 {
     /// <summary>The attrition line of the prior-outcome exclusion.</summary>
     public const string PriorOutcomeStep = "no outcome before time zero";
@@ -21,41 +21,187 @@ public static class StudyPopulationExtractor
     /// <summary>Days of a gap in supply allowed before a per-protocol member counts as discontinued, when the protocol gives none.</summary>
     public const int DefaultAllowedGapDays = 30;
 
-    public static async Task<StudyPopulation> ExtractAsync(
-        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, CancellationToken cancellationToken)
+    public static Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, CancellationToken cancellationToken) =>
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, cancellationToken);
+
+    /// <summary>
+    /// The same over at most <paramref name="ways"/> connections (1 or 2). With 2, and when the caller's connection is in a
+    /// repeatable-read (or serializable) transaction, a second connection of the same role imports that transaction's
+    /// snapshot and runs the statements that do not depend on the cohort (the heterogeneity subgroups, then the negative
+    /// controls over the members) while the first runs the cohort and the follow-up ends (decision 1103). Otherwise, or
+    /// when the snapshot cannot be shared, every statement runs on the caller's connection, one after another.
+    /// </summary>
+    internal static async Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(protocol);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ways, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ways, 2);
         if (!protocol.IsComplete)
         {
             throw new ArgumentException("a run needs a complete protocol", nameof(protocol));
         }
 
-        var (members, attrition, removedT, removedC) = await CohortAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, cancellationToken);
-        var ids = members.Select(m => m.PersonId).ToArray();
-        var zeros = members.Select(m => m.TimeZero).ToArray();
-
-        var ends = await EndsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, commandTimeoutSeconds, cancellationToken);
-        var outcome = new FollowUpTime[members.Count];
-        for (var i = 0; i < members.Count; i++)
+        var second = ways == 2 ? await SharedSnapshotConnectionAsync(reader, cancellationToken) : null;
+        try
         {
-            // Time to the first outcome: the outcome ends each member's follow-up whether or not the protocol lists it.
-            outcome[i] = ends.Censoring[i].With(ends.Outcome[i]);
-        }
+            var helper = second?.Connection ?? reader;
+            var cohort = new TaskCompletionSource<(List<PopulationMember> Members, long[] Ids, DateOnly[] Zeros)>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var controls = await NegativeControlsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, ends.Censoring, commandTimeoutSeconds, cancellationToken);
-        var subgroups = new List<SubgroupMembershipFlags>();
-        foreach (var subgroup in protocol.AnalysisPlan!.Heterogeneity)
+            async Task<(List<(long, DateOnly)>[] Subgroups, NegativeControlRows Controls)> Independent()
+            {
+                var sets = new List<(long, DateOnly)>[protocol.AnalysisPlan!.Heterogeneity.Count];
+                for (var s = 0; s < sets.Length; s++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var subgroup = protocol.AnalysisPlan.Heterogeneity[s];
+                    var compiled = StudyPopulationSql.SubgroupMembers(protocol, subgroup.Criteria, subgroup.Name, schemaName, source, purpose);
+                    var rows = await helper.QueryAsync<(long PersonId, DateTime? IndexDate)>(Command(compiled.Sql, compiled.Parameters, commandTimeoutSeconds, cancellationToken));
+                    sets[s] = [.. rows.Where(r => r.IndexDate is not null).Select(r => (r.PersonId, DateOnly.FromDateTime(r.IndexDate!.Value)))];
+                }
+
+                var (_, ids, zeros) = await cohort.Task;
+                var controls = await NegativeControlRowsAsync(helper, schemaName, source, purpose, protocol, ids, zeros, commandTimeoutSeconds, cancellationToken);
+                return (sets, controls);
+            }
+
+            async Task<(List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC, Ends Ends)> Dependent()
+            {
+                try
+                {
+                    var (members, attrition, removedT, removedC) = await CohortAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, cancellationToken);
+                    var ids = members.Select(m => m.PersonId).ToArray();
+                    var zeros = members.Select(m => m.TimeZero).ToArray();
+                    cohort.SetResult((members, ids, zeros));
+                    var ends = await EndsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, commandTimeoutSeconds, cancellationToken);
+                    return (members, attrition, removedT, removedC, ends);
+                }
+                catch (Exception e)
+                {
+                    cohort.TrySetException(e);
+                    throw;
+                }
+            }
+
+            (List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC, Ends Ends) first;
+            (List<(long, DateOnly)>[] Subgroups, NegativeControlRows Controls) other;
+            if (second is null)
+            {
+                first = await Dependent();
+                other = await Independent();
+            }
+            else
+            {
+                var dependent = Task.Run(Dependent, cancellationToken);
+                var independent = Task.Run(Independent, cancellationToken);
+                try
+                {
+                    await Task.WhenAll(dependent, independent);
+                }
+                catch when (dependent.IsFaulted || dependent.IsCanceled)
+                {
+                    // The cohort's own failure is the one to report; the other task fails only because it waited for it.
+                    await dependent;
+                    throw;
+                }
+
+                first = dependent.Result;
+                other = independent.Result;
+                await second.Transaction.CommitAsync(cancellationToken);
+            }
+
+            var members = first.Members;
+            var outcome = new FollowUpTime[members.Count];
+            for (var i = 0; i < members.Count; i++)
+            {
+                // Time to the first outcome: the outcome ends each member's follow-up whether or not the protocol lists it.
+                outcome[i] = first.Ends.Censoring[i].With(first.Ends.Outcome[i]);
+            }
+
+            var controls = NegativeControls(protocol, members, first.Ends.Censoring, other.Controls);
+            var subgroups = new List<SubgroupMembershipFlags>();
+            for (var s = 0; s < other.Subgroups.Length; s++)
+            {
+                var inSubgroup = other.Subgroups[s].ToHashSet();
+                subgroups.Add(new SubgroupMembershipFlags(protocol.AnalysisPlan!.Heterogeneity[s].Name, [.. members.Select(m => inSubgroup.Contains((m.PersonId, m.TimeZero)))]));
+            }
+
+            return new StudyPopulation(members, first.Attrition, first.RemovedT, first.RemovedC, outcome, controls, subgroups);
+        }
+        finally
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var compiled = StudyPopulationSql.SubgroupMembers(protocol, subgroup.Criteria, subgroup.Name, schemaName, source, purpose);
-            var rows = await reader.QueryAsync<(long PersonId, DateTime? IndexDate)>(Command(compiled.Sql, compiled.Parameters, commandTimeoutSeconds, cancellationToken));
-            var inSubgroup = rows.Where(r => r.IndexDate is not null).Select(r => (r.PersonId, DateOnly.FromDateTime(r.IndexDate!.Value))).ToHashSet();
-            subgroups.Add(new SubgroupMembershipFlags(subgroup.Name, [.. members.Select(m => inSubgroup.Contains((m.PersonId, m.TimeZero)))]));
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
         }
-
-        return new StudyPopulation(members, attrition, removedT, removedC, outcome, controls, subgroups);
     }
+
+    /// <summary>A second connection of the reader's role in a read-only transaction on the reader's snapshot, or null when the reader's transaction has no snapshot to share.</summary>
+    private static async Task<SharedConnection?> SharedSnapshotConnectionAsync(NpgsqlConnection reader, CancellationToken cancellationToken)
+    {
+        // Only a repeatable-read or serializable transaction keeps one snapshot for all its statements; a read-committed
+        // caller (or none) reads each statement on a fresh one, and the statements keep running on its connection.
+        var isolation = await reader.ExecuteScalarAsync<string>(new CommandDefinition("SELECT current_setting('transaction_isolation')", cancellationToken: cancellationToken));
+        if (isolation is not ("repeatable read" or "serializable"))
+        {
+            return null;
+        }
+
+        var snapshot = await reader.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_export_snapshot()", cancellationToken: cancellationToken));
+        if (snapshot is null || !SnapshotId().IsMatch(snapshot))
+        {
+            throw new InvalidOperationException($"unexpected snapshot identifier '{snapshot}'");
+        }
+
+        var connection = (NpgsqlConnection)((ICloneable)reader).Clone();
+        NpgsqlTransaction? transaction = null;
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+
+            // SET TRANSACTION SNAPSHOT takes no parameter; the identifier is the server's own, checked above.
+            await connection.ExecuteAsync(new CommandDefinition($"SET TRANSACTION SNAPSHOT '{snapshot}'", transaction: transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
+            return new SharedConnection(connection, transaction);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidParameterValue)
+        {
+            // The snapshot ended with its statement: the caller's connection is not inside a transaction block.
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+            return null;
+        }
+        catch
+        {
+            if (transaction is not null)
+            {
+                await transaction.DisposeAsync();
+            }
+
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record SharedConnection(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Transaction.DisposeAsync();
+            await Connection.DisposeAsync();
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9A-F]+(-[0-9A-F]+)+$")]
+    private static partial System.Text.RegularExpressions.Regex SnapshotId();
 
     private static async Task<(List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC)> CohortAsync(
         NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int timeout, CancellationToken cancellationToken)
@@ -206,14 +352,16 @@ public static class StudyPopulationExtractor
         return new Ends([.. last.Select(d => new Censoring(Math.Max(0, d)))], outcome);
     }
 
-    private static async Task<IReadOnlyList<NegativeControlFollowUp>> NegativeControlsAsync(
-        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, List<PopulationMember> members,
-        long[] ids, DateOnly[] zeros, Censoring[] censoring, int timeout, CancellationToken cancellationToken)
+    /// <summary>The negative controls' names and their rows per member (row index, concept): first occurrence after time zero and any before.</summary>
+    private sealed record NegativeControlRows(Dictionary<long, string> Names, Dictionary<(int, long), (long I, long Nco, DateTime? FirstAfter, bool Before)> Found);
+
+    private static async Task<NegativeControlRows> NegativeControlRowsAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, long[] ids, DateOnly[] zeros, int timeout, CancellationToken cancellationToken)
     {
         var concepts = protocol.AnalysisPlan!.NegativeControlOutcomes;
         if (concepts.Count == 0)
         {
-            return [];
+            return new NegativeControlRows([], []);
         }
 
         var names = (await reader.QueryAsync<(long Id, string Name)>(Command(
@@ -222,7 +370,18 @@ public static class StudyPopulationExtractor
         var statement = StudyPopulationSql.NegativeControls(concepts, schemaName, source, purpose);
         var rows = await reader.QueryAsync<(long I, long Nco, DateTime? FirstAfter, bool Before)>(
             Command(statement.Sql, WithPopulation(statement.Parameters, ids, zeros), timeout, cancellationToken));
-        var found = rows.ToDictionary(r => ((int)r.I - 1, r.Nco));
+        return new NegativeControlRows(names, rows.ToDictionary(r => ((int)r.I - 1, r.Nco)));
+    }
+
+    private static IReadOnlyList<NegativeControlFollowUp> NegativeControls(ProtocolDefinition protocol, List<PopulationMember> members, Censoring[] censoring, NegativeControlRows rows)
+    {
+        var concepts = protocol.AnalysisPlan!.NegativeControlOutcomes;
+        if (concepts.Count == 0)
+        {
+            return [];
+        }
+
+        var (names, found) = (rows.Names, rows.Found);
         return [.. concepts.Distinct().Select(concept =>
         {
             var followUp = new FollowUpTime?[members.Count];
@@ -232,7 +391,7 @@ public static class StudyPopulationExtractor
                 {
                     followUp[i] = row.Before
                         ? null
-                        : censoring[i].With(row.FirstAfter is { } d ? DateOnly.FromDateTime(d).DayNumber - zeros[i].DayNumber : null);
+                        : censoring[i].With(row.FirstAfter is { } d ? DateOnly.FromDateTime(d).DayNumber - Zero(i) : null);
                 }
                 else
                 {
@@ -242,6 +401,8 @@ public static class StudyPopulationExtractor
 
             return new NegativeControlFollowUp(concept, names.GetValueOrDefault(concept, "concept " + concept), followUp);
         })];
+
+        int Zero(int i) => members[i].TimeZero.DayNumber;
     }
 
     private static List<SqlParameter> WithPopulation(IReadOnlyList<SqlParameter> parameters, long[] ids, DateOnly[] zeros) =>
