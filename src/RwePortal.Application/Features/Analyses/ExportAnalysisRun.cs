@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using CsvHelper;
 using FluentValidation;
 using MediatR;
 using RwePortal.Application.Analyses;
@@ -233,43 +231,6 @@ public static class ExportAnalysisRun
             Add("covariates", c.Group, c.Covariate, "comparator", "mean", c.MeanComparator);
         }
 
-        return Write(["section", "group", "item", "arm", "measure", "value", "shown"], lines.Where(l => l[5] is not null || l[6] is not null));
-    }
-
-    private static byte[] Write(IReadOnlyList<string> header, IEnumerable<object?[]> lines)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var csv = CsvWriter.Create(text, new CsvWriterOptions { Injection = CsvInjection.Escape }, leaveOpen: true))
-        {
-            csv.WriteRecord(header.ToArray());
-            foreach (var line in lines)
-            {
-                foreach (var field in line)
-                {
-                    switch (field)
-                    {
-                        case null:
-                            csv.WriteField("");
-                            break;
-                        case long number:
-                            csv.WriteField(number, "");
-                            break;
-                        case int number:
-                            csv.WriteField(number, "");
-                            break;
-                        case double number:
-                            csv.WriteField(number, "R");
-                            break;
-                        default:
-                            csv.WriteField(Convert.ToString(field, CultureInfo.InvariantCulture) ?? "");
-                            break;
-                    }
-                }
-
-                csv.EndRecord();
-            }
-        }
-
-        return Encoding.UTF8.GetBytes(text.ToString());
+        return CsvFiles.Write(["section", "group", "item", "arm", "measure", "value", "shown"], lines.Where(l => l[5] is not null || l[6] is not null));
     }
 }

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-using CsvHelper;
 using FluentValidation;
 using MediatR;
 using RwePortal.Application.Audit;
@@ -78,7 +75,7 @@ public static class ExportSubgroupCharacterization
 
     private static readonly string[] Side = ["count", "count_shown", "percent", "n", "n_shown", "mean", "sd", "p25", "median", "p75"];
 
-    internal static byte[] Csv(SubgroupTable1 table) => Write(
+    internal static byte[] Csv(SubgroupTable1 table) => CsvFiles.Write(
         ["section", "section_title", "row_key", "label", .. Side, "unit"],
         [
             ["persons", "Persons", "persons", "Persons", .. Cells(new Table1Row("persons", "Persons", table.Persons, null, null)), null],
@@ -88,7 +85,7 @@ public static class ExportSubgroupCharacterization
     internal static byte[] Csv(SubgroupTable1 a, SubgroupTable1 b, IReadOnlyList<ComparisonRow> rows)
     {
         var titles = a.Sections.ToDictionary(s => s.Key, s => s.Title);
-        return Write(
+        return CsvFiles.Write(
             ["section", "section_title", "row_key", "label", .. Side.Select(c => "a_" + c), .. Side.Select(c => "b_" + c), "unit", "smd"],
             [
                 ["persons", "Persons", "persons", "Persons", .. Cells(new Table1Row("persons", "Persons", a.Persons, null, null)),
@@ -104,42 +101,4 @@ public static class ExportSubgroupCharacterization
         row?.Distribution?.N.Value, row?.Distribution?.N.Display,
         row?.Distribution?.Mean, row?.Distribution?.Sd, row?.Distribution?.P25, row?.Distribution?.Median, row?.Distribution?.P75,
     ];
-
-    /// <summary>
-    /// Numbers are written as numbers; text (labels come from the vocabulary) that a spreadsheet would run as a formula
-    /// is escaped.
-    /// </summary>
-    private static byte[] Write(IReadOnlyList<string> header, IEnumerable<object?[]> lines)
-    {
-        using var text = new StringWriter(CultureInfo.InvariantCulture);
-        using (var csv = CsvWriter.Create(text, new CsvWriterOptions { Injection = CsvInjection.Escape }, leaveOpen: true))
-        {
-            csv.WriteRecord(header.ToArray());
-            foreach (var line in lines)
-            {
-                foreach (var field in line)
-                {
-                    switch (field)
-                    {
-                        case null:
-                            csv.WriteField("");
-                            break;
-                        case long number:
-                            csv.WriteField(number, "");
-                            break;
-                        case double number:
-                            csv.WriteField(number, "R");
-                            break;
-                        default:
-                            csv.WriteField(Convert.ToString(field, CultureInfo.InvariantCulture) ?? "");
-                            break;
-                    }
-                }
-
-                csv.EndRecord();
-            }
-        }
-
-        return Encoding.UTF8.GetBytes(text.ToString());
-    }
 }
