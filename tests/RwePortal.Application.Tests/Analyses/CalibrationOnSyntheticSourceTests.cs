@@ -1,11 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using RwePortal.Application.Analyses;
 using RwePortal.Application.Common;
 using RwePortal.Application.Tests.Infrastructure;
-using RwePortal.Warehouse;
 using RwePortal.Warehouse.Protocols;
-using RwePortal.Warehouse.Sources;
 using RwePortal.Warehouse.Synthetic;
 
 namespace RwePortal.Application.Tests.Analyses;
@@ -21,14 +18,6 @@ public sealed class CalibrationOnSyntheticSourceTests(AppFixture fixture)
 {
     private const string Source = "syn_nco";
     private const int Persons = 20_000;
-    private static readonly SemaphoreSlim Loading = new(1, 1);
-    private static bool _loaded;
-    private static readonly byte[] NoiseKey = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
-
-    private sealed class FixedClock : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
-    }
 
     private sealed class Silent : IProgress<AnalysisProgress>
     {
@@ -40,8 +29,8 @@ public sealed class CalibrationOnSyntheticSourceTests(AppFixture fixture)
     [Fact]
     public async Task The_example_protocol_calibrates_with_nine_controls_and_its_calibrated_ci_covers_the_truth()
     {
-        await EnsureSourceAsync();
-        var protocol = Example();
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, Persons);
+        var protocol = SyntheticRuns.Example();
 
         var result = (await RunAsync(protocol)).Result;
 
@@ -77,8 +66,8 @@ public sealed class CalibrationOnSyntheticSourceTests(AppFixture fixture)
     [Fact]
     public async Task Four_controls_are_not_enough_no_calibrated_hr_and_no_ease_gate()
     {
-        await EnsureSourceAsync();
-        var protocol = Example();
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, Persons);
+        var protocol = SyntheticRuns.Example();
         protocol = protocol with
         {
             AnalysisPlan = protocol.AnalysisPlan! with { NegativeControlOutcomes = [.. NegativeControlConditions.All.Take(4).Select(c => c.ConceptId)] },
@@ -138,55 +127,11 @@ public sealed class CalibrationOnSyntheticSourceTests(AppFixture fixture)
         return sum;
     }
 
-    private async Task EnsureSourceAsync()
-    {
-        await Loading.WaitAsync();
-        try
-        {
-            if (_loaded)
-            {
-                return;
-            }
-
-            await using var owner = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(fixture.Database.OwnerConnectionString) { CommandTimeout = 0 }.ConnectionString);
-            var registry = new DataSourceRegistry(owner);
-            if (await registry.FindAsync(Source, CancellationToken.None) is null)
-            {
-                await registry.AddAsync(Source, "synthetic source of the calibration tests", CancellationToken.None);
-            }
-
-            await using var connection = await owner.OpenConnectionAsync();
-            await SyntheticLoader.LoadAsync(connection, Source, new SyntheticOptions(Persons, 42), null, CancellationToken.None);
-            _loaded = true;
-        }
-        finally
-        {
-            Loading.Release();
-        }
-    }
-
-    private static ProtocolDefinition Example()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!Directory.Exists(Path.Combine(directory!.FullName, "docs", "examples", "protocols")))
-        {
-            directory = directory.Parent;
-        }
-
-        var parsed = ProtocolParser.Parse(File.ReadAllText(Path.Combine(directory.FullName, "docs", "examples", "protocols", "synthetic-arni-vs-enalapril.json")));
-        Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));
-        return parsed.Protocol!;
-    }
-
     private async Task<ProtocolRunOutput> RunAsync(ProtocolDefinition protocol)
     {
         await using var scope = fixture.Services.CreateAsyncScope();
-        var pipeline = new ProtocolRunPipeline(
-            scope.ServiceProvider.GetRequiredService<WarehouseConnections>(),
-            scope.ServiceProvider.GetRequiredService<IAnalysisSources>(),
-            new WarehouseCovariateExtractor(),
-            new FixedClock());
-        var input = new ProtocolRunInput(protocol, 3, ProtocolCanonical.Hash(protocol), Source, "research", 7, new SmallCellPolicy(11, NoiseKey));
+        var pipeline = SyntheticRuns.Pipeline(scope.ServiceProvider);
+        var input = new ProtocolRunInput(protocol, 3, ProtocolCanonical.Hash(protocol), Source, "research", 7, new SmallCellPolicy(11, SyntheticRuns.NoiseKey));
         return await pipeline.RunAsync(input, new Silent(), CancellationToken.None);
     }
 }

@@ -1,13 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using RwePortal.Application.Analyses;
 using RwePortal.Application.Common;
 using RwePortal.Application.Tests.Infrastructure;
-using RwePortal.Warehouse;
 using RwePortal.Warehouse.Protocols;
-using RwePortal.Warehouse.Sources;
-using RwePortal.Warehouse.Synthetic;
 
 namespace RwePortal.Application.Tests.Analyses;
 
@@ -20,15 +16,8 @@ namespace RwePortal.Application.Tests.Analyses;
 [Collection(AppCollection.Name)]
 public sealed class PerProtocolRunTests(AppFixture fixture)
 {
-    private const string Source = "syn_pp";
-    private static readonly SemaphoreSlim Loading = new(1, 1);
-    private static bool _loaded;
-    private static readonly byte[] NoiseKey = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
-
-    private sealed class FixedClock : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
-    }
+    private const string Source = "syn_run";
+    private const int Persons = 10_000;
 
     private sealed class Ignore : IProgress<AnalysisProgress>
     {
@@ -37,62 +26,18 @@ public sealed class PerProtocolRunTests(AppFixture fixture)
         }
     }
 
-    private async Task EnsureSourceAsync()
-    {
-        await Loading.WaitAsync();
-        try
-        {
-            if (_loaded)
-            {
-                return;
-            }
-
-            await using var owner = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(fixture.Database.OwnerConnectionString) { CommandTimeout = 0 }.ConnectionString);
-            var registry = new DataSourceRegistry(owner);
-            if (await registry.FindAsync(Source, CancellationToken.None) is null)
-            {
-                await registry.AddAsync(Source, "synthetic source of the per-protocol tests", CancellationToken.None);
-            }
-
-            await using var connection = await owner.OpenConnectionAsync();
-            await SyntheticLoader.LoadAsync(connection, Source, new SyntheticOptions(10_000, 42), null, CancellationToken.None);
-            _loaded = true;
-        }
-        finally
-        {
-            Loading.Release();
-        }
-    }
-
-    private static ProtocolDefinition Example()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!Directory.Exists(Path.Combine(directory!.FullName, "docs", "examples", "protocols")))
-        {
-            directory = directory.Parent;
-        }
-
-        var parsed = ProtocolParser.Parse(File.ReadAllText(Path.Combine(directory.FullName, "docs", "examples", "protocols", "synthetic-arni-vs-enalapril-per-protocol.json")));
-        Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));
-        return parsed.Protocol!;
-    }
-
     private async Task<ProtocolRunOutput> RunAsync(ProtocolDefinition protocol)
     {
         await using var scope = fixture.Services.CreateAsyncScope();
-        var pipeline = new ProtocolRunPipeline(
-            scope.ServiceProvider.GetRequiredService<WarehouseConnections>(),
-            scope.ServiceProvider.GetRequiredService<IAnalysisSources>(),
-            new WarehouseCovariateExtractor(),
-            new FixedClock());
-        return await pipeline.RunAsync(new ProtocolRunInput(protocol, 1, ProtocolCanonical.Hash(protocol), Source, "research", 7, new SmallCellPolicy(11, NoiseKey)), new Ignore(), CancellationToken.None);
+        var pipeline = SyntheticRuns.Pipeline(scope.ServiceProvider);
+        return await pipeline.RunAsync(new ProtocolRunInput(protocol, 1, ProtocolCanonical.Hash(protocol), Source, "research", 7, new SmallCellPolicy(11, SyntheticRuns.NoiseKey)), new Ignore(), CancellationToken.None);
     }
 
     [Fact]
     public async Task Synthetic_per_protocol_ipcw_hazard_ratio_covers_the_truth_with_curves_bands_and_weight_notes_and_a_rerun_is_identical()
     {
-        await EnsureSourceAsync();
-        var protocol = Example();
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, Persons);
+        var protocol = SyntheticRuns.Example("synthetic-arni-vs-enalapril-per-protocol.json");
         var output = await RunAsync(protocol);
         var document = output.Result;
         var hr = document.Estimates.HazardRatio;

@@ -3,10 +3,7 @@ using Npgsql;
 using RwePortal.Application.Analyses;
 using RwePortal.Application.Common;
 using RwePortal.Application.Tests.Infrastructure;
-using RwePortal.Warehouse;
 using RwePortal.Warehouse.Protocols;
-using RwePortal.Warehouse.Sources;
-using RwePortal.Warehouse.Synthetic;
 
 namespace RwePortal.Application.Tests.Analyses;
 
@@ -21,32 +18,10 @@ public sealed class ProtocolRunConsentTests(AppFixture fixture)
     private const string Source = "syn_consent";
     private const string Purpose = "recontact";
 
-    private sealed class FixedClock : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
-    }
-
-    private static ProtocolDefinition Example()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!Directory.Exists(Path.Combine(directory!.FullName, "docs", "examples", "protocols")))
-        {
-            directory = directory.Parent;
-        }
-
-        var parsed = ProtocolParser.Parse(File.ReadAllText(Path.Combine(directory.FullName, "docs", "examples", "protocols", "synthetic-arni-vs-enalapril.json")));
-        Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));
-        return parsed.Protocol!;
-    }
-
     private async Task<ProtocolRunOutput> RunAsync(ProtocolDefinition protocol)
     {
         await using var scope = fixture.Services.CreateAsyncScope();
-        var pipeline = new ProtocolRunPipeline(
-            scope.ServiceProvider.GetRequiredService<WarehouseConnections>(),
-            scope.ServiceProvider.GetRequiredService<IAnalysisSources>(),
-            new WarehouseCovariateExtractor(),
-            new FixedClock());
+        var pipeline = SyntheticRuns.Pipeline(scope.ServiceProvider);
 
         // No noise key: counts from the threshold up are shown exactly, so the test can do arithmetic on them.
         var input = new ProtocolRunInput(protocol, 1, ProtocolCanonical.Hash(protocol), Source, Purpose, 7, new SmallCellPolicy(11));
@@ -62,16 +37,9 @@ public sealed class ProtocolRunConsentTests(AppFixture fixture)
     [Fact]
     public async Task A_rerun_after_withdrawals_reports_the_persons_it_lost_and_they_leave_every_count()
     {
-        await using var owner = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(fixture.Database.OwnerConnectionString) { CommandTimeout = 0 }.ConnectionString);
-        var registry = new DataSourceRegistry(owner);
-        if (await registry.FindAsync(Source, CancellationToken.None) is null)
-        {
-            await registry.AddAsync(Source, "synthetic source of the consent rerun test", CancellationToken.None);
-            await using var load = await owner.OpenConnectionAsync();
-            await SyntheticLoader.LoadAsync(load, Source, new SyntheticOptions(3_000, 11), null, CancellationToken.None);
-        }
-
-        await using var connection = await owner.OpenConnectionAsync();
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, 3_000, seed: 11);
+        await using var connection = new NpgsqlConnection(fixture.Database.OwnerConnectionString);
+        await connection.OpenAsync();
         // A waiver for the purpose and no decision recorded yet: nobody is removed by consent before the withdrawals.
         await using (var waiver = new NpgsqlCommand(
             """
@@ -86,7 +54,7 @@ public sealed class ProtocolRunConsentTests(AppFixture fixture)
 
         try
         {
-            var protocol = Example();
+            var protocol = SyntheticRuns.Example();
             var before = await RunAsync(protocol);
 
             // Every second person of the first 600 withdraws for the purpose, today.

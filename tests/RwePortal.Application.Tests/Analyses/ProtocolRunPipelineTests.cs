@@ -1,13 +1,9 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using RwePortal.Application.Analyses;
 using RwePortal.Application.Common;
 using RwePortal.Application.Tests.Infrastructure;
-using RwePortal.Warehouse;
 using RwePortal.Warehouse.Protocols;
-using RwePortal.Warehouse.Sources;
-using RwePortal.Warehouse.Synthetic;
 
 namespace RwePortal.Application.Tests.Analyses;
 
@@ -21,66 +17,14 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
 {
     private const string Source = "syn_run";
     private const int Persons = 10_000;
-    private static readonly SemaphoreSlim Loading = new(1, 1);
-    private static bool _loaded;
-    private static readonly byte[] NoiseKey = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
-
-    private sealed class FixedClock : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
-    }
-
-    private async Task EnsureSourceAsync()
-    {
-        await Loading.WaitAsync();
-        try
-        {
-            if (_loaded)
-            {
-                return;
-            }
-
-            await using var owner = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(fixture.Database.OwnerConnectionString) { CommandTimeout = 0 }.ConnectionString);
-            var registry = new DataSourceRegistry(owner);
-            if (await registry.FindAsync(Source, CancellationToken.None) is null)
-            {
-                await registry.AddAsync(Source, "synthetic source of the run pipeline tests", CancellationToken.None);
-            }
-
-            await using var connection = await owner.OpenConnectionAsync();
-            await SyntheticLoader.LoadAsync(connection, Source, new SyntheticOptions(Persons, 42), null, CancellationToken.None);
-            _loaded = true;
-        }
-        finally
-        {
-            Loading.Release();
-        }
-    }
-
-    private static ProtocolDefinition Example()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!Directory.Exists(Path.Combine(directory!.FullName, "docs", "examples", "protocols")))
-        {
-            directory = directory.Parent;
-        }
-
-        var parsed = ProtocolParser.Parse(File.ReadAllText(Path.Combine(directory.FullName, "docs", "examples", "protocols", "synthetic-arni-vs-enalapril.json")));
-        Assert.True(parsed.IsValid, string.Join("\n", parsed.Errors));
-        return parsed.Protocol!;
-    }
 
     private static ProtocolRunInput Input(ProtocolDefinition protocol) =>
-        new(protocol, 3, ProtocolCanonical.Hash(protocol), Source, "research", 7, new SmallCellPolicy(11, NoiseKey));
+        new(protocol, 3, ProtocolCanonical.Hash(protocol), Source, "research", 7, new SmallCellPolicy(11, SyntheticRuns.NoiseKey));
 
     private async Task<(ProtocolRunOutput Output, List<AnalysisProgress> Progress)> RunAsync(ProtocolRunInput input, CancellationToken cancellationToken = default)
     {
         await using var scope = fixture.Services.CreateAsyncScope();
-        var pipeline = new ProtocolRunPipeline(
-            scope.ServiceProvider.GetRequiredService<WarehouseConnections>(),
-            scope.ServiceProvider.GetRequiredService<IAnalysisSources>(),
-            new WarehouseCovariateExtractor(),
-            new FixedClock());
+        var pipeline = SyntheticRuns.Pipeline(scope.ServiceProvider);
         var progress = new Recorder();
         return (await pipeline.RunAsync(input, progress, cancellationToken), progress.Reports);
     }
@@ -100,8 +44,8 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
     [Fact]
     public async Task Synthetic_itt_iptw_hazard_ratio_covers_the_marginal_truth_the_crude_one_is_near_half_and_a_rerun_gives_the_same_document()
     {
-        await EnsureSourceAsync();
-        var input = Input(Example());
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, Persons);
+        var input = Input(SyntheticRuns.Example());
 
         var (first, progress) = await RunAsync(input);
         var (second, _) = await RunAsync(input);
@@ -132,9 +76,9 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
     [Fact]
     public async Task Every_count_of_the_document_is_zero_or_at_least_the_threshold_and_curves_stop_before_small_risk_sets()
     {
-        await EnsureSourceAsync();
-        var policy = new SmallCellPolicy(11, NoiseKey);
-        var (output, _) = await RunAsync(Input(Example()));
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, Persons);
+        var policy = new SmallCellPolicy(11, SyntheticRuns.NoiseKey);
+        var (output, _) = await RunAsync(Input(SyntheticRuns.Example()));
 
         var shown = new List<Shown>();
         void Collect(object? node)
@@ -182,17 +126,16 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
     [Fact]
     public async Task A_cancelled_run_stops_with_operation_cancelled_and_an_unknown_source_is_a_stable_failure()
     {
-        await EnsureSourceAsync();
+        await SyntheticRuns.EnsureSourceAsync(fixture, Source, Persons);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RunAsync(Input(Example()), cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RunAsync(Input(SyntheticRuns.Example()), cancelled.Token));
 
         // Cancelled inside the propensity step (from its progress, as a user's cancel arrives mid-step): no later step starts.
         using var midway = new CancellationTokenSource();
         await using var scope = fixture.Services.CreateAsyncScope();
-        var pipeline = new ProtocolRunPipeline(
-            scope.ServiceProvider.GetRequiredService<WarehouseConnections>(), scope.ServiceProvider.GetRequiredService<IAnalysisSources>(), new WarehouseCovariateExtractor(), new FixedClock());
+        var pipeline = SyntheticRuns.Pipeline(scope.ServiceProvider);
         var steps = new List<AnalysisStep>();
         var progress = new Callback(p =>
         {
@@ -202,10 +145,10 @@ public sealed class ProtocolRunPipelineTests(AppFixture fixture)
                 midway.Cancel();
             }
         });
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.RunAsync(Input(Example()), progress, midway.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pipeline.RunAsync(Input(SyntheticRuns.Example()), progress, midway.Token));
         Assert.DoesNotContain(AnalysisStep.Weights, steps);
         Assert.Contains(AnalysisStep.Propensity, steps);
-        var failure = await Assert.ThrowsAsync<ProtocolRunFailedException>(() => RunAsync(Input(Example()) with { Source = "no_such_source" }));
+        var failure = await Assert.ThrowsAsync<ProtocolRunFailedException>(() => RunAsync(Input(SyntheticRuns.Example()) with { Source = "no_such_source" }));
         Assert.Equal("Run.SourceNotFound", failure.Code);
     }
 }
