@@ -78,7 +78,10 @@ run_project() {
         --blame-hang-timeout "$HANG_TIMEOUT" --blame-hang-dump-type none \
         --logger "console;verbosity=normal" --logger "trx;LogFileName=$name.trx" \
         --results-directory "$dir" "$@" 2>&1 | tee "$log" |
-        grep -E '^\s*Failed |Error Message|^\s*(Total tests|Passed|Failed|Skipped):|No test (is available|matches)'
+        awk '/Error Message:/ { print; after = 4; next }
+             after > 0 && !/Stack Trace:/ { print; after--; next }
+             { after = 0 }
+             /^[[:space:]]*Failed |^[[:space:]]*(Total tests|Passed|Failed|Skipped):|No test (is available|matches)/'
     # No "|| true" here: with pipefail it would run and reset PIPESTATUS, hiding dotnet test's exit code.
     rc=${PIPESTATUS[0]}
     count_results "$name" "$rc" "$dir/$name.trx" "$log" || status=1

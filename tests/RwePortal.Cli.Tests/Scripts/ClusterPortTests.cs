@@ -55,6 +55,24 @@ public sealed class ClusterPortTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_port_that_no_program_listens_on_but_a_socket_holds_is_skipped_when_the_server_cannot_bind_it()
+    {
+        using var holder = new HeldPort();
+        var held = holder.Port;
+        Assert.False(Ports.Answers(held));
+
+        var started = await Shell.RweAsync(["db", "start"], Clone(held));
+
+        Assert.True(started.ExitCode == 0, started.All);
+        Assert.Contains($"port {held} could not be bound", started.Error, StringComparison.Ordinal);
+        var now = int.Parse(await File.ReadAllTextAsync(Path.Combine(_state, "port")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(held, now);
+        Assert.True(Ports.Answers(now), $"nothing listens on the saved port {now}");
+        var status = await Shell.RweAsync(["db", "status"], Clone(held));
+        Assert.Contains($"running on port {now}", status.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_cluster_that_lost_its_port_file_starts_on_the_port_it_saves_again()
     {
         var first = Ports.Free();

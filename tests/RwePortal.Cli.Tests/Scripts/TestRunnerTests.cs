@@ -20,6 +20,7 @@ public sealed class ProbeProjects : IAsyncLifetime
         Write(Probe, """
             namespace Probe;
             public class Ok { [Xunit.Fact] public void Passes() => Xunit.Assert.Equal(2, 1 + 1); }
+            public class Failing { [Xunit.Fact] public void Fails() => Xunit.Assert.True(false, "probe failure\nits second line"); }
             public class Crash { [Xunit.Fact] public void Crashes() => System.Environment.FailFast("probe crash"); }
             public class Hang { [Xunit.Fact] public void Hangs() => System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite); }
             public class Skip { [Xunit.Fact(Skip = "probe skip")] public void Skipped() { } }
@@ -97,6 +98,17 @@ public sealed class TestRunnerTests(ProbeProjects probes) : IClassFixture<ProbeP
         var result = await RunProject(probes.Probe, "Ok");
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Equal("tests: 1 passed, 0 failed, 0 skipped", ClosingLine(result));
+    }
+
+    [Fact]
+    public async Task A_failing_test_is_named_with_its_message_in_the_output()
+    {
+        var result = await RunProject(probes.Probe, "Failing");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("Probe.Failing.Fails", result.Output, StringComparison.Ordinal);
+        Assert.Contains("probe failure", result.Output, StringComparison.Ordinal);
+        Assert.Contains("its second line", result.Output, StringComparison.Ordinal);
+        Assert.Equal("tests: 0 passed, 1 failed, 0 skipped", ClosingLine(result));
     }
 
     [Fact]
