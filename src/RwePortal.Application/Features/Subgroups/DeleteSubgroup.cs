@@ -1,6 +1,5 @@
 using FluentValidation;
 using MediatR;
-using Microsoft.EntityFrameworkCore;
 using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
@@ -32,40 +31,9 @@ public static class DeleteSubgroup
         public async Task<Result<Response>> Handle(Command request, CancellationToken cancellationToken)
         {
             var user = await currentUser.GetAsync(cancellationToken);
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var head = await db.SavedSubgroups.VisibleTo(user.UserId).SingleOrDefaultAsync(s => s.Id == request.Id, cancellationToken);
-            if (head is null)
-            {
-                return Error.NotFound("Subgroup");
-            }
-
-            if (head.OwnerId != user.UserId)
-            {
-                return LibraryRecords.NotOwner("Subgroup");
-            }
-
-            // Every user's subgroups count, private ones included; only the names the user can see are named.
-            var users = await db.SavedSubgroups.AsNoTracking()
-                .Where(s => s.DeletedAt == null && s.ReferencedSubgroups.Contains(head.Id))
-                .Select(s => new { s.Name, Visible = s.OwnerId == user.UserId || s.Visibility == SubgroupVisibility.Tenant })
-                .ToListAsync(cancellationToken);
-            if (users.Count > 0)
-            {
-                return LibraryRecords.Referenced("Subgroup", head.Name, users.Count, users.Where(u => u.Visible).Select(u => u.Name));
-            }
-
-            head.DeletedAt = DateTimeOffset.UtcNow;
-            await db.SaveChangesAsync(cancellationToken);
-            await audit.RecordChangeAsync(
-                db,
-                new AuditRecord(AuditEventTypes.Command, $"DeleteSubgroup: subgroup '{head.Name}' ({head.Id})", AuditOutcomes.Success, new Dictionary<string, object?>
-                {
-                    ["before"] = new { revision = head.Revision, name = head.Name, visibility = head.Visibility.ToString() },
-                    ["after"] = new { deleted = true },
-                }),
-                cancellationToken: cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return new Response(head.Id);
+            var deleted = await LibraryRecords.DeleteAsync<SavedSubgroup>(
+                db, audit, user.UserId, request.Id, "Subgroup", s => s.ReferencedSubgroups.Contains(request.Id), cancellationToken);
+            return deleted.Succeeded ? new Response(deleted.Value) : deleted.Error!;
         }
     }
 }

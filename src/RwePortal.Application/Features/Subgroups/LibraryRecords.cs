@@ -1,6 +1,8 @@
+using System.Linq.Expressions;
 using Dapper;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Application.Data;
 using RwePortal.Warehouse;
@@ -76,7 +78,61 @@ internal static class LibraryRecords
 
     /// <summary>The refusal when a user who can see a library object is not its owner.</summary>
     public static Error NotOwner(string what) =>
-        new($"{what}.NotOwner", $"Only the owner of a saved {(what == "Subgroup" ? "subgroup" : "concept set")} changes or deletes it; duplicate it to make your own.");
+        new($"{what}.NotOwner", $"Only the owner of a saved {Label(what)} changes or deletes it; duplicate it to make your own.");
+
+    /// <summary>
+    /// Deletes the user's own library object <paramref name="id"/> (a subgroup or a concept set; <paramref name="what"/>
+    /// is "Subgroup" or "ConceptSet"): refused when the user cannot see it (not found), does not own it, or any saved
+    /// subgroup of the tenant still refers to it (<paramref name="refersToIt"/>; private ones of other users included,
+    /// only the names the user can see are named). The row is marked deleted; its revisions stay for the audit trail.
+    /// </summary>
+    public static async Task<Result<Guid>> DeleteAsync<T>(
+        AppDbContext db,
+        IAuditTrail audit,
+        Guid userId,
+        Guid id,
+        string what,
+        Expression<Func<SavedSubgroup, bool>> refersToIt,
+        CancellationToken cancellationToken)
+        where T : class, ILibraryObject
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var head = await db.Set<T>().VisibleTo(userId).SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+        if (head is null)
+        {
+            return Error.NotFound(what);
+        }
+
+        if (head.OwnerId != userId)
+        {
+            return NotOwner(what);
+        }
+
+        var users = await db.SavedSubgroups.AsNoTracking()
+            .Where(s => s.DeletedAt == null)
+            .Where(refersToIt)
+            .Select(s => new { s.Name, Visible = s.OwnerId == userId || s.Visibility == SubgroupVisibility.Tenant })
+            .ToListAsync(cancellationToken);
+        if (users.Count > 0)
+        {
+            return Referenced(what, head.Name, users.Count, users.Where(u => u.Visible).Select(u => u.Name));
+        }
+
+        head.DeletedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordChangeAsync(
+            db,
+            new AuditRecord(AuditEventTypes.Command, $"Delete{what}: {Label(what)} '{head.Name}' ({head.Id})", AuditOutcomes.Success, new Dictionary<string, object?>
+            {
+                ["before"] = new { revision = head.Revision, name = head.Name, visibility = head.Visibility.ToString() },
+                ["after"] = new { deleted = true },
+            }),
+            cancellationToken: cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return head.Id;
+    }
+
+    private static string Label(string what) => what == "Subgroup" ? "subgroup" : "concept set";
 
     /// <summary>The refusal to delete an object other saved subgroups still refer to (naming only those the user can see).</summary>
     public static Error Referenced(string what, string name, int count, IEnumerable<string> visibleNames)

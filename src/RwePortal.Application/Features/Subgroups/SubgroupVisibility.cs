@@ -19,9 +19,14 @@ public interface ILibraryObject
 
     Guid OwnerId { get; }
 
+    string Name { get; }
+
+    int Revision { get; }
+
     SubgroupVisibility Visibility { get; }
 
-    DateTimeOffset? DeletedAt { get; }
+    /// <summary>Set when the object is deleted: it leaves every list and no longer resolves as a reference.</summary>
+    DateTimeOffset? DeletedAt { get; set; }
 }
 
 /// <summary>
