@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using CsvHelper;
+using Npgsql;
 using RwePortal.Application.Audit;
 
 namespace RwePortal.Application.Consent;
@@ -28,6 +29,13 @@ public sealed record ConsentImportResult(
 }
 
 /// <summary>
+/// Writes an applied import's ConsentChanged event inside the import's transaction, under the source's custodian tenant
+/// (null: the actor's own). The portal passes its request's audit trail, so the command is on the trail once.
+/// </summary>
+public delegate Task ConsentImportAudit(
+    NpgsqlConnection connection, NpgsqlTransaction transaction, AuditRecord record, Guid? custodianTenantId, CancellationToken cancellationToken);
+
+/// <summary>
 /// Imports consent records from CSV for one data source, for the command line and the portal alike. The whole file
 /// is validated first (columns, purposes, statuses, dates, that each person exists in the source); any error
 /// rejects the whole file. A valid file is appended in one transaction together with its ConsentChanged audit event.
@@ -49,6 +57,11 @@ public sealed class ConsentImporter(AppSqlConnections connections)
 
     private static readonly string[] KnownColumns = [PersonId, PersonSourceValue, Purpose, Status, EffectiveFrom, EffectiveTo, Reason];
 
+    /// <summary>The audit of an import made by <paramref name="actor"/> outside a portal request (the command line).</summary>
+    public static ConsentImportAudit AuditAs(AuditActor actor) =>
+        (connection, transaction, record, custodian, cancellationToken) =>
+            AuditLog.AppendAsync(connection, transaction, actor with { TenantId = custodian ?? actor.TenantId }, record, cancellationToken);
+
     /// <summary>
     /// Validates and, when valid, applies the file. <paramref name="recordedBy"/> goes to gov.consent.recorded_by.
     /// <paramref name="sessionTenantId"/> is the tenant row-level security works for (the portal: the custodian; the
@@ -58,7 +71,7 @@ public sealed class ConsentImporter(AppSqlConnections connections)
         string source,
         Stream csv,
         string fileName,
-        AuditActor actor,
+        ConsentImportAudit audit,
         string recordedBy,
         Guid? sessionTenantId,
         CancellationToken cancellationToken)
@@ -131,10 +144,9 @@ public sealed class ConsentImporter(AppSqlConnections connections)
         var custodian = await ConsentRegistry.CustodianAsync(connection, source, cancellationToken);
         await using var transaction = await ConsentRegistry.BeginForTenantAsync(connection, sessionTenantId, cancellationToken);
         await ConsentRegistry.AppendAsync(connection, transaction, source, recordedBy, entries, cancellationToken);
-        await AuditLog.AppendAsync(
+        await audit(
             connection,
             transaction,
-            actor with { TenantId = custodian ?? actor.TenantId },
             new AuditRecord(AuditEventTypes.ConsentChanged, $"{source}: import {fileName}", AuditOutcomes.Success, new Dictionary<string, object?>
             {
                 ["source"] = source,
@@ -144,6 +156,7 @@ public sealed class ConsentImporter(AppSqlConnections connections)
                 ["granted"] = granted,
                 ["withdrawn"] = withdrawn,
             }),
+            custodian,
             cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new ConsentImportResult(source, entries.Count, true, granted, withdrawn, [], 0);

@@ -50,7 +50,7 @@ internal static class GovernanceCommands
             await using var connections = AppSqlConnections.Create(owner);
             await using var stream = path.OpenRead();
             var result = await new ConsentImporter(connections).ImportAsync(
-                parseResult.GetValue(source)!, stream, path.Name, AuditActor.Service(operatorName), operatorName, null, cancellationToken);
+                parseResult.GetValue(source)!, stream, path.Name, ConsentImporter.AuditAs(AuditActor.Service(operatorName)), operatorName, null, cancellationToken);
             if (result.Applied)
             {
                 await Console.Out.WriteLineAsync(string.Create(

@@ -29,7 +29,7 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
         await using var scope = fixture.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ConsentImporter>();
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(csv));
-        return await importer.ImportAsync(_source, stream, "consent.csv", AuditActor.Service("test"), "test", _custodian, CancellationToken.None);
+        return await importer.ImportAsync(_source, stream, "consent.csv", ConsentImporter.AuditAs(AuditActor.Service("test")), "test", _custodian, CancellationToken.None);
     }
 
     private async Task<long> RowsAsync()
@@ -138,7 +138,7 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
         var importer = scope.ServiceProvider.GetRequiredService<ConsentImporter>();
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Valid));
 
-        var result = await importer.ImportAsync("no_such_source", stream, "c.csv", AuditActor.Service("test"), "test", _custodian, CancellationToken.None);
+        var result = await importer.ImportAsync("no_such_source", stream, "c.csv", ConsentImporter.AuditAs(AuditActor.Service("test")), "test", _custodian, CancellationToken.None);
 
         Assert.False(result.Applied);
         Assert.Equal("source", Assert.Single(result.Errors).Column);
@@ -153,7 +153,7 @@ public sealed class ConsentImporterTests(AppFixture fixture) : IAsyncLifetime
         var acme = await fixture.TenantIdAsync("acme");
 
         var refused = await Assert.ThrowsAsync<PostgresException>(() =>
-            importer.ImportAsync(_source, stream, "c.csv", AuditActor.Service("test"), "test", acme, CancellationToken.None));
+            importer.ImportAsync(_source, stream, "c.csv", ConsentImporter.AuditAs(AuditActor.Service("test")), "test", acme, CancellationToken.None));
 
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
         Assert.Equal(0, await RowsAsync());

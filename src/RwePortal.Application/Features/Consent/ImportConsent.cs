@@ -34,7 +34,7 @@ public static class ImportConsent
         }
     }
 
-    internal sealed class Handler(ConsentImporter importer, ICurrentUser currentUser, ConsentSourceAccess access) : IRequestHandler<Command, Result<ConsentImportResult>>
+    internal sealed class Handler(ConsentImporter importer, ICurrentUser currentUser, ConsentSourceAccess access, IAuditTrail audit) : IRequestHandler<Command, Result<ConsentImportResult>>
     {
         public async Task<Result<ConsentImportResult>> Handle(Command request, CancellationToken cancellationToken)
         {
@@ -47,7 +47,7 @@ public static class ImportConsent
             var user = await currentUser.GetAsync(cancellationToken);
             using var stream = new MemoryStream(request.Content.ToArray(), writable: false);
             return await importer.ImportAsync(
-                request.Source, stream, request.FileName, AuditActor.From(user), user.Email, custodian.Value!.CustodianTenantId, cancellationToken);
+                request.Source, stream, request.FileName, audit.RecordChangeAsync, user.Email, custodian.Value!.CustodianTenantId, cancellationToken);
         }
     }
 }

@@ -227,6 +227,17 @@ public sealed class ConsentSlicesTests(AppFixture fixture) : IAsyncLifetime
         Assert.Equal((3, "effective_from"), (rejected.Errors[0].Line, rejected.Errors[0].Column));
         Assert.True(applied.Applied);
         Assert.Equal("<11", (await SummaryAsync("recontact")).Consented.Display);
+
+        // The applied upload is on the trail once (its ConsentChanged event); the rejected one once, as a rejection.
+        await using var connection = new NpgsqlConnection(fixture.Database.OwnerConnectionString);
+        var events = (await connection.QueryAsync<(string, string)>(
+            """
+            SELECT event_type, outcome FROM app.audit_event
+            WHERE target LIKE '%' || @source || '%' AND (target LIKE '%good.csv' OR target LIKE '%bad.csv')
+            ORDER BY id
+            """,
+            new { source = _source })).ToList();
+        Assert.Equal([("Command", "Rejected"), ("ConsentChanged", "Success")], events);
     }
 
     [Fact]
