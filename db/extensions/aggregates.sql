@@ -24,7 +24,8 @@
 -- one's end: one pass over the spans, read as a person set.
 --
 -- agg_event_words: per domain and concept the persons with any event, as words of 64 person ids (word = person_id >> 6,
--- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words.
+-- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words. Domain
+-- 0, concept 0 holds every person of the source: a count without index ANDs the criteria's words into it (decision 0745).
 CREATE TABLE IF NOT EXISTS {{schema}}.agg_event (
     domain smallint NOT NULL,
     concept_id integer NOT NULL,

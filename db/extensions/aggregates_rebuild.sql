@@ -1,7 +1,7 @@
 -- Rebuilds the subgroup pre-aggregations of one source (db/extensions/aggregates.sql describes them), in one
 -- transaction; SubgroupAggregates runs it after a load, then VACUUM ANALYZE (index-only scans need the visibility map).
 -- Writers of the summarised tables wait until the summary and its freshness are committed together.
-LOCK TABLE {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
+LOCK TABLE {{schema}}.person, {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
     {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence, {{schema}}.wearable_daily, {{schema}}.payer_plan_period IN SHARE MODE;
 
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
@@ -39,6 +39,11 @@ CREATE INDEX ix_agg_event_concept_person ON {{schema}}.agg_event (domain, concep
 INSERT INTO {{schema}}.agg_event_words
 SELECT domain, concept_id, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)
 FROM {{schema}}.agg_event GROUP BY domain, concept_id, person_id >> 6;
+
+-- Domain 0, concept 0: every person of the source, the universe a count from words starts from (decision 0745).
+INSERT INTO {{schema}}.agg_event_words
+SELECT 0, 0, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)
+FROM {{schema}}.person GROUP BY person_id >> 6;
 
 CREATE INDEX ix_agg_event_words_concept ON {{schema}}.agg_event_words (domain, concept_id) INCLUDE (word, bits);
 
@@ -80,7 +85,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily', 'payer_plan_period'] LOOP
+    FOREACH t IN ARRAY ARRAY['person', 'condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily', 'payer_plan_period'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS agg_stale ON {{schema}}.%I', t);
         EXECUTE format('CREATE TRIGGER agg_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {{schema}}.%I '
                        'FOR EACH STATEMENT EXECUTE FUNCTION gov.mark_aggregates_stale()', t);

@@ -59,15 +59,27 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
     private async Task<(SubgroupCount Fast, SubgroupCount Tables)> BothPathsAsync(DataSource source, string json)
     {
         var fast = await fixture.CountAsync(source, json);
+        await AssertTotalAsync(source, json, fast);
         await fixture.OwnerSqlAsync("UPDATE gov.warehouse_aggregates SET fresh = false WHERE schema_name = @schema", new { schema = source.SchemaName });
         try
         {
-            return (fast, await fixture.CountAsync(source, json));
+            var tables = await fixture.CountAsync(source, json);
+            await AssertTotalAsync(source, json, tables);
+            return (fast, tables);
         }
         finally
         {
             await fixture.OwnerSqlAsync("UPDATE gov.warehouse_aggregates SET fresh = true WHERE schema_name = @schema", new { schema = source.SchemaName });
         }
+    }
+
+    /// <summary>The count alone (words, driven or the funnel's body) is the funnel's last step and removal.</summary>
+    private async Task<SubgroupTotal> AssertTotalAsync(DataSource source, string json, SubgroupCount funnel)
+    {
+        var total = await new SubgroupCounter(fixture.Reader).CountTotalAsync(CohortWarehouseFixture.Definition(json), source, "research", CancellationToken.None);
+        Assert.True(funnel.Count == total.Count, $"count {total.Count} alone vs {funnel.Count} in the funnel (driver {total.Driver}): {json}");
+        Assert.True(funnel.RemovedByConsent == total.RemovedByConsent, $"removed {total.RemovedByConsent} alone vs {funnel.RemovedByConsent} in the funnel: {json}");
+        return total;
     }
 
     private static void AssertSame(SubgroupCount fast, SubgroupCount tables, string json)
@@ -228,6 +240,78 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         Assert.Equal(!months, lines.Any(line => line.Contains("wearable_daily", StringComparison.Ordinal)));
         Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
         AssertSame(fast, tables, json);
+    }
+
+    [Fact]
+    public async Task A_count_without_index_of_person_sets_is_word_operations_only_and_equals_the_funnel()
+    {
+        var definition = CohortWarehouseFixture.Definition(Examples.Read("synthetic-heart-failure.json"));
+        var json = """{"version": 1, "criteria": [{"kind": "condition", "concepts": [{"id": 316139}]}, {"not": {"kind": "variant", "gene": "TTR"}}, {"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 50}}]}""";
+
+        var compiled = SubgroupCompiler.CompileCount(definition, fixture.SyntheticSource.SchemaName, fixture.SyntheticSource.Name, "research");
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None));
+        var lines = plan.Split('\n').Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
+        var (fast, _) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        Assert.Contains("bit_count", compiled.Sql, StringComparison.Ordinal);
+        Assert.Contains(lines, line => line.Contains("agg_event_words", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains(" on person ", StringComparison.Ordinal) || line.Contains("consented AND", StringComparison.Ordinal));
+        Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
+    }
+
+    [Fact]
+    public async Task The_four_modality_count_starts_from_the_carriers_and_equals_the_funnel()
+    {
+        var json = Examples.Read("synthetic-ttr-hf-low-steps.json");
+        var definition = CohortWarehouseFixture.Definition(json);
+
+        var total = await new SubgroupCounter(fixture.Reader).CountTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None);
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None));
+        var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        // The variant criterion (the second) drives: the index and heart failure are asked per carrier, never for every index person.
+        Assert.Equal(1, total.Driver);
+        Assert.Equal(fast.Count, total.Count);
+        Assert.Contains(plan.Split('\n'), line => line.Contains("variant_occurrence", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Split('\n'), line => line.Contains("HashAggregate", StringComparison.Ordinal) && line.Contains("rows=", StringComparison.Ordinal)
+            && System.Text.RegularExpressions.Regex.Match(line, @"actual time=\S+ rows=(\d+)") is { Success: true } m && long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1_000);
+        AssertSame(fast, tables, json);
+    }
+
+    [Fact]
+    public async Task Without_person_words_a_count_from_words_falls_back_to_the_cdm_tables()
+    {
+        const string Name = "aggwords";
+        var registry = new DataSourceRegistry(fixture.Owner);
+        var source = await registry.FindAsync(Name, CancellationToken.None) ?? await registry.AddAsync(Name, "person words test", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"""
+            INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+            SELECT g, 8507, 1960, 0, 0 FROM generate_series(1, 200) g;
+            INSERT INTO cdm_{Name}.condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+            SELECT g, g, 192671, DATE '2020-01-01', 32817 FROM generate_series(1, 130) g;
+            INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('{Name}', 'research', 'waiver', 'IRB-AGG-3', 'test');
+            """);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        const string Json = """{"version": 1, "criteria": [{"not": {"kind": "condition", "concepts": [{"id": 192671}]}}]}""";
+        var definition = CohortWarehouseFixture.Definition(Json);
+        var counter = new SubgroupCounter(fixture.Reader);
+        var fromWords = await counter.CountTotalAsync(definition, source, "research", CancellationToken.None);
+        var personWords = await fixture.OwnerCountAsync($"SELECT count(*) FROM cdm_{Name}.agg_event_words WHERE domain = 0 AND concept_id = 0");
+        await fixture.OwnerSqlAsync($"DELETE FROM cdm_{Name}.agg_event_words WHERE domain = 0");
+        var withoutPersonWords = await counter.CountTotalAsync(definition, source, "research", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id) VALUES (500, 8507, 1960, 0, 0)");
+        var stale = await fixture.OwnerCountAsync("SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND NOT fresh", new { schema = source.SchemaName });
+        var afterNewPerson = await counter.CountTotalAsync(definition, source, "research", CancellationToken.None);
+
+        Assert.Equal(4, personWords);
+        Assert.Equal(70, fromWords.Count);
+        Assert.Equal(70, withoutPersonWords.Count);
+        Assert.Equal(1, stale);
+        Assert.Equal(71, afterNewPerson.Count);
     }
 
     [Fact]
