@@ -23,6 +23,11 @@
 -- day, the last ends at most g days before its last day, and each later one starts at most g days after the previous
 -- one's end: one pass over the spans, read as a person set.
 --
+-- agg_enrollment_year_words: per calendar year, for the persons with a span overlapping it, the longest run of
+-- uncovered days inside the year (max_gap; 0 when covered throughout), as words of 64 persons per (year, max_gap);
+-- enrolled on every day of year Y with gaps of at most g days <=> a bit in the words of (Y, 0..g), the same rule as
+-- the spans give (decision 0746). A row with max_gap -1 marks each year it holds: the years in which some span starts.
+--
 -- agg_event_words: per domain and concept the persons with any event, as words of 64 person ids (word = person_id >> 6,
 -- bit person_id & 63), the form of the consent bitmap: "has any event of the set" is the OR of the set's words. Domain
 -- 0, concept 0 holds every person of the source: a count without index ANDs the criteria's words into it (decision 0745).
@@ -69,4 +74,11 @@ CREATE TABLE IF NOT EXISTS {{schema}}.agg_enrollment_span (
     span_start date NOT NULL,
     span_end date NOT NULL,
     previous_end date NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_enrollment_year_words (
+    year integer NOT NULL,
+    max_gap integer NOT NULL,
+    word bigint NOT NULL,
+    bits bigint NOT NULL
 );

@@ -9,7 +9,9 @@ DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_month_month;
-TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_year_words;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span,
+    {{schema}}.agg_enrollment_year_words;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -79,6 +81,30 @@ ORDER BY person_id, span_start;
 
 -- A person's spans in order, read by index-only scans (grouped per person without a sort).
 CREATE INDEX ix_agg_enrollment_span_person ON {{schema}}.agg_enrollment_span (person_id, span_start) INCLUDE (span_end, previous_end);
+
+-- Per calendar year (those in which some span starts) and person with a span overlapping it: the longest uncovered run
+-- inside the year, the smallest gap g for which the span rule of the compiler holds (decision 0746); folded into words.
+INSERT INTO {{schema}}.agg_enrollment_year_words
+SELECT x.y, x.max_gap, x.person_id >> 6, bit_or(1::bigint << (x.person_id & 63)::integer)
+FROM (SELECT g.y, a.person_id,
+             greatest(min(a.span_start) - make_date(g.y, 1, 1), make_date(g.y, 12, 31) - max(a.span_end),
+                      coalesce(max(a.span_start - a.previous_end - 1) FILTER (WHERE a.previous_end >= make_date(g.y, 1, 1)), 0), 0) AS max_gap
+      FROM {{schema}}.agg_enrollment_span a
+      CROSS JOIN (SELECT CAST(min(extract(year FROM span_start)) AS integer) AS lo, CAST(max(extract(year FROM span_start)) AS integer) AS hi
+                  FROM {{schema}}.agg_enrollment_span) r
+      CROSS JOIN LATERAL generate_series(greatest(CAST(extract(year FROM a.span_start) AS integer), r.lo),
+                                         least(CAST(extract(year FROM a.span_end) AS integer), r.hi)) g(y)
+      GROUP BY g.y, a.person_id) x
+GROUP BY x.y, x.max_gap, x.person_id >> 6;
+
+INSERT INTO {{schema}}.agg_enrollment_year_words
+SELECT y, -1, -1, 0
+FROM (SELECT CAST(min(extract(year FROM span_start)) AS integer) AS lo, CAST(max(extract(year FROM span_start)) AS integer) AS hi
+      FROM {{schema}}.agg_enrollment_span) r
+CROSS JOIN LATERAL generate_series(r.lo, r.hi) y
+WHERE r.lo IS NOT NULL;
+
+CREATE INDEX ix_agg_enrollment_year_words ON {{schema}}.agg_enrollment_year_words (year, max_gap) INCLUDE (word, bits);
 
 -- Writes to the summarised tables mark the source stale until the next rebuild.
 DO $$

@@ -586,9 +586,7 @@ public static partial class SubgroupCompiler
             var start = Parameter(from);
             var end = Parameter(to);
             var gap = Parameter(e.AllowedGapDays);
-            var cte = $"""
-
-                {name} AS MATERIALIZED (
+            var spans = $"""
                     SELECT x.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(x.person_id & 63 AS integer)) AS bits
                     FROM (SELECT a.person_id
                           FROM {schema}.agg_enrollment_span a
@@ -597,9 +595,33 @@ public static partial class SubgroupCompiler
                           HAVING min(a.span_start) <= {start} + {gap} AND max(a.span_end) >= {end} - {gap}
                              AND bool_and(a.previous_end IS NULL OR a.previous_end < {start} OR a.span_start - a.previous_end - 1 <= {gap})) x
                     GROUP BY x.person_id >> 6
-                )
                 """;
-            return new PersonSet(cte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+            var flag = $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)";
+            if (from is { Month: 1, Day: 1 } && to == new DateOnly(from.Year, 12, 31))
+            {
+                // One calendar year: the words of its longest uncovered runs 0..g (decision 0746), when the summary holds
+                // the year (its marker row); otherwise the spans. Exactly one branch runs (one-time filters).
+                var year = Parameter(from.Year);
+                var held = $"EXISTS (SELECT 1 FROM {schema}.agg_enrollment_year_words m WHERE m.year = {year} AND m.max_gap = -1)";
+                return new PersonSet($"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT y.word, bit_or(y.bits) AS bits
+                        FROM {schema}.agg_enrollment_year_words y
+                        WHERE y.year = {year} AND y.max_gap >= 0 AND y.max_gap <= {gap} AND {held}
+                        GROUP BY y.word
+                        UNION ALL
+                        SELECT s.word, s.bits FROM ({spans}) s WHERE NOT {held}
+                    )
+                    """, flag, Words: true);
+            }
+
+            return new PersonSet($"""
+
+                {name} AS MATERIALIZED (
+                {spans}
+                )
+                """, flag, Words: true);
         }
 
         /// <summary>

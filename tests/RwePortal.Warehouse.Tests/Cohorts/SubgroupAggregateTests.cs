@@ -220,7 +220,9 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
 
             Assert.True(persons == fast.Count, $"gap {gap}: {fast.Count} from the spans, {persons} by hand");
             Assert.True(persons == tables.Count, $"gap {gap}: {tables.Count} from payer_plan_period, {persons} by hand");
-            Assert.Contains(plan.Split('\n'), line => line.Contains("agg_enrollment_span", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+            // A calendar year reads the year words (decision 0746), not the spans.
+            Assert.Contains(plan.Split('\n'), line => line.Contains("agg_enrollment_year_words y", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+            Assert.DoesNotContain(plan.Split('\n'), line => line.Contains("agg_enrollment_span", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
         }
     }
 
