@@ -17,6 +17,9 @@
 -- the days' values (devices of the same day averaged, as the per-person rule does); a window of whole months reads a
 -- dozen rows per person instead of a year of days. Sums are exact (numeric), so sum / days is the per-person mean.
 --
+-- agg_wearable_year: the same sums per person and calendar year (the months added up, exact). A window of one whole
+-- year reads one row per person instead of twelve, with no grouping by person (decision 0746).
+--
 -- agg_enrollment_span: per person the enrollment spans, payer_plan_period merged where periods overlap or touch, each
 -- with the end of the person's previous span (NULL for the first). Enrolled on every day of a calendar window with gaps of
 -- at most g days <=> among the spans overlapping the window, the first starts at most g days after the window's first
@@ -81,4 +84,17 @@ CREATE TABLE IF NOT EXISTS {{schema}}.agg_enrollment_year_words (
     max_gap integer NOT NULL,
     word bigint NOT NULL,
     bits bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_wearable_year (
+    person_id bigint NOT NULL,
+    year integer NOT NULL,
+    steps_days integer NOT NULL,
+    steps_sum numeric NULL,
+    resting_hr_days integer NOT NULL,
+    resting_hr_sum numeric NULL,
+    hrv_rmssd_days integer NOT NULL,
+    hrv_rmssd_sum numeric NULL,
+    sleep_minutes_days integer NOT NULL,
+    sleep_minutes_sum numeric NULL
 );

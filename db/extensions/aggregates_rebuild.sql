@@ -10,8 +10,9 @@ DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_month_month;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_year_words;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_year_year;
 TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span,
-    {{schema}}.agg_enrollment_year_words;
+    {{schema}}.agg_enrollment_year_words, {{schema}}.agg_wearable_year;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -64,6 +65,16 @@ FROM (SELECT person_id, measurement_date, avg(steps) AS steps, avg(resting_hr) A
 GROUP BY person_id, CAST(date_trunc('month', measurement_date) AS date);
 
 CREATE INDEX ix_agg_wearable_month_month ON {{schema}}.agg_wearable_month (month) INCLUDE (person_id, steps_days, steps_sum,
+    resting_hr_days, resting_hr_sum, hrv_rmssd_days, hrv_rmssd_sum, sleep_minutes_days, sleep_minutes_sum);
+
+-- The months added up per calendar year: a one-year window reads one row per person (decision 0746).
+INSERT INTO {{schema}}.agg_wearable_year
+SELECT person_id, CAST(extract(year FROM month) AS integer), sum(steps_days), sum(steps_sum), sum(resting_hr_days), sum(resting_hr_sum),
+       sum(hrv_rmssd_days), sum(hrv_rmssd_sum), sum(sleep_minutes_days), sum(sleep_minutes_sum)
+FROM {{schema}}.agg_wearable_month
+GROUP BY person_id, CAST(extract(year FROM month) AS integer);
+
+CREATE INDEX ix_agg_wearable_year_year ON {{schema}}.agg_wearable_year (year) INCLUDE (person_id, steps_days, steps_sum,
     resting_hr_days, resting_hr_sum, hrv_rmssd_days, hrv_rmssd_sum, sleep_minutes_days, sleep_minutes_sum);
 
 -- Periods in start order start a new span when they begin after every earlier period's end + 1 day.

@@ -637,8 +637,12 @@ BEGIN
                        'sleep_minutes_sum numeric NULL)', v_schema);
         EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_enrollment_year_words (year integer NOT NULL, max_gap integer NOT NULL, '
                        'word bigint NOT NULL, bits bigint NOT NULL)', v_schema);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_wearable_year (person_id bigint NOT NULL, year integer NOT NULL, '
+                       'steps_days integer NOT NULL, steps_sum numeric NULL, resting_hr_days integer NOT NULL, resting_hr_sum numeric NULL, '
+                       'hrv_rmssd_days integer NOT NULL, hrv_rmssd_sum numeric NULL, sleep_minutes_days integer NOT NULL, '
+                       'sleep_minutes_sum numeric NULL)', v_schema);
         EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words, %I.agg_wearable_span, %I.agg_wearable_month, %I.agg_enrollment_span, '
-                       '%I.agg_enrollment_year_words TO rwe_reader',
-                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
+                       '%I.agg_enrollment_year_words, %I.agg_wearable_year TO rwe_reader',
+                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
     END LOOP;
 END $$;

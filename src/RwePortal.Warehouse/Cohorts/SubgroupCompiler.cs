@@ -645,6 +645,21 @@ public static partial class SubgroupCompiler
                 WearableMetric.Hrv => "hrv_rmssd",
                 _ => "sleep_minutes",
             };
+            if (from is { Month: 1, Day: 1 } && to == new DateOnly(from.Year, 12, 31))
+            {
+                // One calendar year: one row per person (agg_wearable_year, decision 0746), no grouping by person.
+                var yearMean = w.Mean is { } yearRange ? Range($"y.{metric}_sum / nullif(y.{metric}_days, 0)", yearRange) : "";
+                return new PersonSet($"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT y.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(y.person_id & 63 AS integer)) AS bits
+                        FROM {schema}.agg_wearable_year y
+                        WHERE y.year = {Parameter(from.Year)} AND y.{metric}_days >= {Parameter(w.MinDaysWorn)}{yearMean}
+                        GROUP BY y.person_id >> 6
+                    )
+                    """, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+            }
+
             var mean = w.Mean is { } range ? Range($"sum(m.{metric}_sum) / sum(m.{metric}_days)", range) : "";
             var cte = $"""
 

@@ -227,10 +227,12 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
     }
 
     [Theory]
-    [InlineData("2023-01-01", "2023-12-31", true)]
-    [InlineData("2023-01-15", "2023-12-31", false)]
-    [InlineData("2023-01-01", "2023-12-30", false)]
-    public async Task A_wearable_window_of_whole_months_reads_the_month_summary_and_counts_as_the_days_do(string from, string to, bool months)
+    [InlineData("2023-01-01", "2023-12-31", "agg_wearable_year")]
+    [InlineData("2023-01-01", "2023-06-30", "agg_wearable_month")]
+    [InlineData("2022-01-01", "2023-12-31", "agg_wearable_month")]
+    [InlineData("2023-01-15", "2023-12-31", "wearable_daily")]
+    [InlineData("2023-01-01", "2023-12-30", "wearable_daily")]
+    public async Task A_wearable_window_of_one_year_or_whole_months_reads_its_summary_and_counts_as_the_days_do(string from, string to, string table)
     {
         var json = $$$"""{"version": 1, "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 30, "window": {"from": "{{{from}}}", "to": "{{{to}}}"}}]}""";
         var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainAsync(
@@ -238,8 +240,11 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
 
         var lines = plan.Split('\n').Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
-        Assert.Equal(months, lines.Any(line => line.Contains("agg_wearable_month", StringComparison.Ordinal)));
-        Assert.Equal(!months, lines.Any(line => line.Contains("wearable_daily", StringComparison.Ordinal)));
+        foreach (var read in new[] { "agg_wearable_year", "agg_wearable_month", "wearable_daily" })
+        {
+            Assert.Equal(read == table, lines.Any(line => line.Contains(" " + read + " ", StringComparison.Ordinal)));
+        }
+
         Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
         AssertSame(fast, tables, json);
     }
