@@ -206,6 +206,10 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
                 {
                     var result = await counter.CountAsync(definition.Definition!, fixture.EunomiaSource, "research", CancellationToken.None);
                     Assert.True(result.Attrition.Zip(result.Attrition.Skip(1)).All(p => p.First.Remaining >= p.Second.Remaining));
+                    // The count alone (decision 0745) is the funnel's last step.
+                    var alone = await counter.CountTotalAsync(definition.Definition!, fixture.EunomiaSource, "research", CancellationToken.None);
+                    Assert.True(alone.Count == result.Count && alone.RemovedByConsent == result.RemovedByConsent,
+                        $"count alone {alone.Count} (removed {alone.RemovedByConsent}) vs funnel {result.Count} (removed {result.RemovedByConsent}): {criteria}");
                     return result.Count;
                 }
                 catch (PostgresException e)
