@@ -10,6 +10,10 @@
 -- bound (first date <= bound; last date >= bound), event counts without window, and one-sided value ranges without
 -- window (min value <= x; max value >= x).
 --
+-- agg_event_value: the rows of agg_event with values, the smallest and largest value as double precision (the type the
+-- range parameters compare them in), indexed by concept and each bound: a one-sided value range reads only the persons
+-- in range (decision 0747).
+--
 -- agg_wearable_span: per person the first and last day worn (wear minutes > 0); a wearable window is asked only of
 -- the persons whose span overlaps it.
 --
@@ -97,4 +101,13 @@ CREATE TABLE IF NOT EXISTS {{schema}}.agg_wearable_year (
     hrv_rmssd_sum numeric NULL,
     sleep_minutes_days integer NOT NULL,
     sleep_minutes_sum numeric NULL
+);
+
+CREATE TABLE IF NOT EXISTS {{schema}}.agg_event_value (
+    domain smallint NOT NULL,
+    concept_id integer NOT NULL,
+    unit_concept_id integer NULL,
+    person_id bigint NOT NULL,
+    min_value double precision NOT NULL,
+    max_value double precision NOT NULL
 );

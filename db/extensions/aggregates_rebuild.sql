@@ -11,8 +11,10 @@ DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_month_month;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_year_words;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_year_year;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_value_min;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_value_max;
 TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span,
-    {{schema}}.agg_enrollment_year_words, {{schema}}.agg_wearable_year;
+    {{schema}}.agg_enrollment_year_words, {{schema}}.agg_wearable_year, {{schema}}.agg_event_value;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -38,6 +40,14 @@ FROM {{schema}}.visit_occurrence GROUP BY visit_concept_id, person_id;
 -- A concept set's persons in person order, everything a criterion reads in the index (index-only scans).
 CREATE INDEX ix_agg_event_concept_person ON {{schema}}.agg_event (domain, concept_id, person_id)
     INCLUDE (unit_concept_id, first_date, last_date, events, min_value, max_value);
+
+-- The rows with values, by concept and each bound (decision 0747).
+INSERT INTO {{schema}}.agg_event_value
+SELECT domain, concept_id, unit_concept_id, person_id, CAST(min_value AS double precision), CAST(max_value AS double precision)
+FROM {{schema}}.agg_event WHERE min_value IS NOT NULL;
+
+CREATE INDEX ix_agg_event_value_min ON {{schema}}.agg_event_value (domain, concept_id, min_value) INCLUDE (unit_concept_id, person_id);
+CREATE INDEX ix_agg_event_value_max ON {{schema}}.agg_event_value (domain, concept_id, max_value) INCLUDE (unit_concept_id, person_id);
 
 INSERT INTO {{schema}}.agg_event_words
 SELECT domain, concept_id, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)

@@ -641,8 +641,11 @@ BEGIN
                        'steps_days integer NOT NULL, steps_sum numeric NULL, resting_hr_days integer NOT NULL, resting_hr_sum numeric NULL, '
                        'hrv_rmssd_days integer NOT NULL, hrv_rmssd_sum numeric NULL, sleep_minutes_days integer NOT NULL, '
                        'sleep_minutes_sum numeric NULL)', v_schema);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_event_value (domain smallint NOT NULL, concept_id integer NOT NULL, '
+                       'unit_concept_id integer NULL, person_id bigint NOT NULL, min_value double precision NOT NULL, '
+                       'max_value double precision NOT NULL)', v_schema);
         EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words, %I.agg_wearable_span, %I.agg_wearable_month, %I.agg_enrollment_span, '
-                       '%I.agg_enrollment_year_words, %I.agg_wearable_year TO rwe_reader',
-                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
+                       '%I.agg_enrollment_year_words, %I.agg_wearable_year, %I.agg_event_value TO rwe_reader',
+                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
     END LOOP;
 END $$;

@@ -761,12 +761,14 @@ public static partial class SubgroupCompiler
 
             if (existence)
             {
-                // Existence with a value (and units): the matching summary rows folded into person words.
+                // Existence with a value (and units): the matching summary rows folded into person words; a value range
+                // reads the value summary (values as double precision, as the range parameters compare them), one index
+                // range of the persons in range (decision 0747).
                 var valueCte = $"""
 
                     {name} AS MATERIALIZED (
                         SELECT a.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(a.person_id & 63 AS integer)) AS bits
-                        FROM {schema}.agg_event a
+                        FROM {schema}.{(e.Value is not null ? "agg_event_value" : "agg_event")} a
                         WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
                         GROUP BY a.person_id >> 6
                     )

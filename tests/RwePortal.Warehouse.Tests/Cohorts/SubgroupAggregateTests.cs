@@ -176,6 +176,25 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         Assert.DoesNotContain(lines, line => line.Contains("condition_occurrence", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"lte": 40}, "units": [8554]}""")]
+    [InlineData("""{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"gt": 50}}""")]
+    [InlineData("""{"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 50}}""")]
+    public async Task A_one_sided_value_range_reads_the_value_summary_and_counts_as_the_cdm_tables_do(string leaf)
+    {
+        var json = $$"""{"version": 1, "criteria": [{{leaf}}]}""";
+        var definition = CohortWarehouseFixture.Definition(json);
+
+        var lines = (await new SubgroupCounter(fixture.Reader).ExplainTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None))
+            .Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
+        var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        Assert.Contains(lines, line => line.Contains(" agg_event_value ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains(" agg_event ", StringComparison.Ordinal));
+        Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
+        AssertSame(fast, tables, json);
+    }
+
     [Fact]
     public async Task Enrollment_spans_count_gaps_as_the_uncovered_days_of_the_window_on_both_paths()
     {
