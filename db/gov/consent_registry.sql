@@ -647,5 +647,12 @@ BEGIN
         EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words, %I.agg_wearable_span, %I.agg_wearable_month, %I.agg_enrollment_span, '
                        '%I.agg_enrollment_year_words, %I.agg_wearable_year, %I.agg_event_value TO rwe_reader',
                        v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
+        -- Summaries built before a table existed (decisions 0745-0747) leave it empty: such a source counts on the CDM
+        -- tables until its next rebuild, never from an empty summary.
+        EXECUTE format('UPDATE gov.warehouse_aggregates a SET fresh = false WHERE a.schema_name = %L AND a.fresh AND ('
+                       '(NOT EXISTS (SELECT 1 FROM %I.agg_event_value) AND EXISTS (SELECT 1 FROM %I.agg_event e WHERE e.min_value IS NOT NULL)) '
+                       'OR (NOT EXISTS (SELECT 1 FROM %I.agg_wearable_year) AND EXISTS (SELECT 1 FROM %I.agg_wearable_month)) '
+                       'OR (NOT EXISTS (SELECT 1 FROM %I.agg_enrollment_year_words) AND EXISTS (SELECT 1 FROM %I.agg_enrollment_span)))',
+                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
     END LOOP;
 END $$;

@@ -341,6 +341,48 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task The_migration_marks_a_source_stale_whose_summaries_predate_the_value_summary_until_its_rebuild()
+    {
+        const string Name = "aggmigr";
+        var registry = new DataSourceRegistry(fixture.Owner);
+        var source = await registry.FindAsync(Name, CancellationToken.None) ?? await registry.AddAsync(Name, "summary migration test", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"""
+            INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+            SELECT g, 8507, 1960, 0, 0 FROM generate_series(1, 50) g;
+            INSERT INTO cdm_{Name}.measurement (measurement_id, person_id, measurement_concept_id, measurement_date, measurement_type_concept_id, value_as_number, unit_concept_id)
+            SELECT g, g, 2000000201, DATE '2022-01-01', 32817, 20 + g, 8554 FROM generate_series(1, 50) g;
+            INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('{Name}', 'research', 'waiver', 'IRB-AGG-4', 'test');
+            """);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        const string Json = """{"version": 1, "criteria": [{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"lte": 40}, "units": [8554]}]}""";
+        var built = await fixture.CountAsync(source, Json);
+        // As a source aggregated before the value summary existed: the table empty, the source fresh; then the migration.
+        await fixture.OwnerSqlAsync($"TRUNCATE cdm_{Name}.agg_event_value; DELETE FROM app.schema_journal WHERE step = 'db/gov/consent_registry.sql'");
+        await RwePortal.Application.Data.AppMigrator.MigrateAsync(fixture.Database.OwnerConnectionString);
+        var stale = await fixture.OwnerCountAsync("SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND NOT fresh", new { schema = source.SchemaName });
+        var others = await fixture.OwnerCountAsync("SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name <> @schema AND NOT fresh", new { schema = source.SchemaName });
+        var afterMigration = await fixture.CountAsync(source, Json);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        var afterRebuild = await fixture.CountAsync(source, Json);
+        var values = await fixture.OwnerCountAsync($"SELECT count(*) FROM cdm_{Name}.agg_event_value");
+
+        Assert.Equal(20, built.Count);
+        Assert.Equal(1, stale);
+        Assert.Equal(0, others);
+        Assert.Equal(20, afterMigration.Count);
+        Assert.Equal(20, afterRebuild.Count);
+        Assert.Equal(50, values);
+    }
+
+    [Fact]
     public async Task A_write_to_an_event_table_sends_counts_to_the_cdm_tables_until_the_rebuild()
     {
         const string Name = "aggstale";
