@@ -1,7 +1,7 @@
 -- Rebuilds the subgroup pre-aggregations of one source (db/extensions/aggregates.sql describes them), in one
 -- transaction; SubgroupAggregates runs it after a load, then VACUUM ANALYZE (index-only scans need the visibility map).
 -- Writers of the summarised tables wait until the summary and its freshness are committed together.
-LOCK TABLE {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
+LOCK TABLE {{schema}}.person, {{schema}}.condition_occurrence, {{schema}}.drug_exposure, {{schema}}.procedure_occurrence,
     {{schema}}.observation, {{schema}}.measurement, {{schema}}.visit_occurrence, {{schema}}.wearable_daily, {{schema}}.payer_plan_period IN SHARE MODE;
 
 DROP INDEX IF EXISTS {{schema}}.ix_agg_event_concept_person;
@@ -9,7 +9,12 @@ DROP INDEX IF EXISTS {{schema}}.ix_agg_event_words_concept;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_span_person;
 DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_month_month;
-TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_enrollment_year_words;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_wearable_year_year;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_value_min;
+DROP INDEX IF EXISTS {{schema}}.ix_agg_event_value_max;
+TRUNCATE {{schema}}.agg_event, {{schema}}.agg_event_words, {{schema}}.agg_wearable_span, {{schema}}.agg_wearable_month, {{schema}}.agg_enrollment_span,
+    {{schema}}.agg_enrollment_year_words, {{schema}}.agg_wearable_year, {{schema}}.agg_event_value;
 
 INSERT INTO {{schema}}.agg_event
 SELECT 1, condition_concept_id, NULL, person_id, min(condition_start_date), max(condition_start_date), count(*), NULL, NULL
@@ -36,9 +41,22 @@ FROM {{schema}}.visit_occurrence GROUP BY visit_concept_id, person_id;
 CREATE INDEX ix_agg_event_concept_person ON {{schema}}.agg_event (domain, concept_id, person_id)
     INCLUDE (unit_concept_id, first_date, last_date, events, min_value, max_value);
 
+-- The rows with values, by concept and each bound (decision 0747).
+INSERT INTO {{schema}}.agg_event_value
+SELECT domain, concept_id, unit_concept_id, person_id, CAST(min_value AS double precision), CAST(max_value AS double precision)
+FROM {{schema}}.agg_event WHERE min_value IS NOT NULL;
+
+CREATE INDEX ix_agg_event_value_min ON {{schema}}.agg_event_value (domain, concept_id, min_value) INCLUDE (unit_concept_id, person_id);
+CREATE INDEX ix_agg_event_value_max ON {{schema}}.agg_event_value (domain, concept_id, max_value) INCLUDE (unit_concept_id, person_id);
+
 INSERT INTO {{schema}}.agg_event_words
 SELECT domain, concept_id, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)
 FROM {{schema}}.agg_event GROUP BY domain, concept_id, person_id >> 6;
+
+-- Domain 0, concept 0: every person of the source, the universe a count from words starts from (decision 0745).
+INSERT INTO {{schema}}.agg_event_words
+SELECT 0, 0, person_id >> 6, bit_or(1::bigint << (person_id & 63)::integer)
+FROM {{schema}}.person GROUP BY person_id >> 6;
 
 CREATE INDEX ix_agg_event_words_concept ON {{schema}}.agg_event_words (domain, concept_id) INCLUDE (word, bits);
 
@@ -59,6 +77,16 @@ GROUP BY person_id, CAST(date_trunc('month', measurement_date) AS date);
 CREATE INDEX ix_agg_wearable_month_month ON {{schema}}.agg_wearable_month (month) INCLUDE (person_id, steps_days, steps_sum,
     resting_hr_days, resting_hr_sum, hrv_rmssd_days, hrv_rmssd_sum, sleep_minutes_days, sleep_minutes_sum);
 
+-- The months added up per calendar year: a one-year window reads one row per person (decision 0746).
+INSERT INTO {{schema}}.agg_wearable_year
+SELECT person_id, CAST(extract(year FROM month) AS integer), sum(steps_days), sum(steps_sum), sum(resting_hr_days), sum(resting_hr_sum),
+       sum(hrv_rmssd_days), sum(hrv_rmssd_sum), sum(sleep_minutes_days), sum(sleep_minutes_sum)
+FROM {{schema}}.agg_wearable_month
+GROUP BY person_id, CAST(extract(year FROM month) AS integer);
+
+CREATE INDEX ix_agg_wearable_year_year ON {{schema}}.agg_wearable_year (year) INCLUDE (person_id, steps_days, steps_sum,
+    resting_hr_days, resting_hr_sum, hrv_rmssd_days, hrv_rmssd_sum, sleep_minutes_days, sleep_minutes_sum);
+
 -- Periods in start order start a new span when they begin after every earlier period's end + 1 day.
 INSERT INTO {{schema}}.agg_enrollment_span
 SELECT person_id, span_start, span_end, lag(span_end) OVER (PARTITION BY person_id ORDER BY span_start)
@@ -75,12 +103,36 @@ ORDER BY person_id, span_start;
 -- A person's spans in order, read by index-only scans (grouped per person without a sort).
 CREATE INDEX ix_agg_enrollment_span_person ON {{schema}}.agg_enrollment_span (person_id, span_start) INCLUDE (span_end, previous_end);
 
+-- Per calendar year (those in which some span starts) and person with a span overlapping it: the longest uncovered run
+-- inside the year, the smallest gap g for which the span rule of the compiler holds (decision 0746); folded into words.
+INSERT INTO {{schema}}.agg_enrollment_year_words
+SELECT x.y, x.max_gap, x.person_id >> 6, bit_or(1::bigint << (x.person_id & 63)::integer)
+FROM (SELECT g.y, a.person_id,
+             greatest(min(a.span_start) - make_date(g.y, 1, 1), make_date(g.y, 12, 31) - max(a.span_end),
+                      coalesce(max(a.span_start - a.previous_end - 1) FILTER (WHERE a.previous_end >= make_date(g.y, 1, 1)), 0), 0) AS max_gap
+      FROM {{schema}}.agg_enrollment_span a
+      CROSS JOIN (SELECT CAST(min(extract(year FROM span_start)) AS integer) AS lo, CAST(max(extract(year FROM span_start)) AS integer) AS hi
+                  FROM {{schema}}.agg_enrollment_span) r
+      CROSS JOIN LATERAL generate_series(greatest(CAST(extract(year FROM a.span_start) AS integer), r.lo),
+                                         least(CAST(extract(year FROM a.span_end) AS integer), r.hi)) g(y)
+      GROUP BY g.y, a.person_id) x
+GROUP BY x.y, x.max_gap, x.person_id >> 6;
+
+INSERT INTO {{schema}}.agg_enrollment_year_words
+SELECT y, -1, -1, 0
+FROM (SELECT CAST(min(extract(year FROM span_start)) AS integer) AS lo, CAST(max(extract(year FROM span_start)) AS integer) AS hi
+      FROM {{schema}}.agg_enrollment_span) r
+CROSS JOIN LATERAL generate_series(r.lo, r.hi) y
+WHERE r.lo IS NOT NULL;
+
+CREATE INDEX ix_agg_enrollment_year_words ON {{schema}}.agg_enrollment_year_words (year, max_gap) INCLUDE (word, bits);
+
 -- Writes to the summarised tables mark the source stale until the next rebuild.
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily', 'payer_plan_period'] LOOP
+    FOREACH t IN ARRAY ARRAY['person', 'condition_occurrence', 'drug_exposure', 'procedure_occurrence', 'observation', 'measurement', 'visit_occurrence', 'wearable_daily', 'payer_plan_period'] LOOP
         EXECUTE format('DROP TRIGGER IF EXISTS agg_stale ON {{schema}}.%I', t);
         EXECUTE format('CREATE TRIGGER agg_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {{schema}}.%I '
                        'FOR EACH STATEMENT EXECUTE FUNCTION gov.mark_aggregates_stale()', t);

@@ -635,7 +635,24 @@ BEGIN
                        'steps_days integer NOT NULL, steps_sum numeric NULL, resting_hr_days integer NOT NULL, resting_hr_sum numeric NULL, '
                        'hrv_rmssd_days integer NOT NULL, hrv_rmssd_sum numeric NULL, sleep_minutes_days integer NOT NULL, '
                        'sleep_minutes_sum numeric NULL)', v_schema);
-        EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words, %I.agg_wearable_span, %I.agg_wearable_month, %I.agg_enrollment_span TO rwe_reader',
-                       v_schema, v_schema, v_schema, v_schema, v_schema);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_enrollment_year_words (year integer NOT NULL, max_gap integer NOT NULL, '
+                       'word bigint NOT NULL, bits bigint NOT NULL)', v_schema);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_wearable_year (person_id bigint NOT NULL, year integer NOT NULL, '
+                       'steps_days integer NOT NULL, steps_sum numeric NULL, resting_hr_days integer NOT NULL, resting_hr_sum numeric NULL, '
+                       'hrv_rmssd_days integer NOT NULL, hrv_rmssd_sum numeric NULL, sleep_minutes_days integer NOT NULL, '
+                       'sleep_minutes_sum numeric NULL)', v_schema);
+        EXECUTE format('CREATE TABLE IF NOT EXISTS %I.agg_event_value (domain smallint NOT NULL, concept_id integer NOT NULL, '
+                       'unit_concept_id integer NULL, person_id bigint NOT NULL, min_value double precision NOT NULL, '
+                       'max_value double precision NOT NULL)', v_schema);
+        EXECUTE format('GRANT SELECT ON %I.agg_event, %I.agg_event_words, %I.agg_wearable_span, %I.agg_wearable_month, %I.agg_enrollment_span, '
+                       '%I.agg_enrollment_year_words, %I.agg_wearable_year, %I.agg_event_value TO rwe_reader',
+                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
+        -- Summaries built before a table existed (decisions 0745-0747) leave it empty: such a source counts on the CDM
+        -- tables until its next rebuild, never from an empty summary.
+        EXECUTE format('UPDATE gov.warehouse_aggregates a SET fresh = false WHERE a.schema_name = %L AND a.fresh AND ('
+                       '(NOT EXISTS (SELECT 1 FROM %I.agg_event_value) AND EXISTS (SELECT 1 FROM %I.agg_event e WHERE e.min_value IS NOT NULL)) '
+                       'OR (NOT EXISTS (SELECT 1 FROM %I.agg_wearable_year) AND EXISTS (SELECT 1 FROM %I.agg_wearable_month)) '
+                       'OR (NOT EXISTS (SELECT 1 FROM %I.agg_enrollment_year_words) AND EXISTS (SELECT 1 FROM %I.agg_enrollment_span)))',
+                       v_schema, v_schema, v_schema, v_schema, v_schema, v_schema, v_schema);
     END LOOP;
 END $$;

@@ -115,6 +115,8 @@ internal static class SubgroupCommands
         var (source, definition, purpose) = CommonOptions(sql);
         var explain = new Option<bool>("--explain") { Description = "Run it under EXPLAIN (ANALYZE, BUFFERS) as the warehouse reader and print the plan too." };
         sql.Options.Add(explain);
+        var countOnly = new Option<bool>("--count") { Description = "The statement of the count alone (no attrition, decision 0745) instead of the count with its funnel." };
+        sql.Options.Add(countOnly);
         sql.SetAction(async (parseResult, cancellationToken) =>
         {
             var prepared = await PrepareAsync(parseResult.GetValue(source)!, parseResult.GetValue(definition)!, cancellationToken);
@@ -132,13 +134,17 @@ internal static class SubgroupCommands
                 }
 
                 await using var connections = WarehouseConnections.Create(reader);
-                var plan = await new SubgroupCounter(connections).ExplainAsync(
-                    prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken);
+                var counter = new SubgroupCounter(connections);
+                var plan = parseResult.GetValue(countOnly)
+                    ? await counter.ExplainTotalAsync(prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken)
+                    : await counter.ExplainAsync(prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!, cancellationToken);
                 await Console.Out.WriteLineAsync(string.Join(Environment.NewLine, plan));
                 return 0;
             }
 
-            var compiled = SubgroupCounter.Compile(prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!);
+            var compiled = parseResult.GetValue(countOnly)
+                ? SubgroupCompiler.CompileCount(prepared.Value.Definition, prepared.Value.Source.SchemaName, prepared.Value.Source.Name, parseResult.GetValue(purpose)!)
+                : SubgroupCounter.Compile(prepared.Value.Definition, prepared.Value.Source, parseResult.GetValue(purpose)!);
             await Console.Out.WriteAsync(FormatSql(compiled));
             return 0;
         });

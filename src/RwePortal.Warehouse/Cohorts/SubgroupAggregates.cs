@@ -10,7 +10,7 @@ namespace RwePortal.Warehouse.Cohorts;
 public static class SubgroupAggregates
 {
     /// <summary>The pre-aggregation tables every data-source schema has (empty until the first rebuild).</summary>
-    public static IReadOnlyList<string> Tables { get; } = ["agg_event", "agg_event_words", "agg_wearable_span", "agg_wearable_month", "agg_enrollment_span"];
+    public static IReadOnlyList<string> Tables { get; } = ["agg_event", "agg_event_words", "agg_wearable_span", "agg_wearable_month", "agg_enrollment_span", "agg_enrollment_year_words", "agg_wearable_year", "agg_event_value"];
 
     /// <summary>Rebuilds the event summary of <paramref name="schemaName"/> and marks it fresh, then updates its statistics.</summary>
     public static async Task RebuildAsync(NpgsqlConnection connection, string schemaName, CancellationToken cancellationToken)
@@ -33,7 +33,7 @@ public static class SubgroupAggregates
             await transaction.CommitAsync(cancellationToken);
         }
 
-        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event, {schemaName}.agg_event_words, {schemaName}.agg_wearable_span, {schemaName}.agg_wearable_month, {schemaName}.agg_enrollment_span", connection) { CommandTimeout = 0 };
+        await using var vacuum = new NpgsqlCommand($"VACUUM (ANALYZE) {schemaName}.agg_event, {schemaName}.agg_event_words, {schemaName}.agg_wearable_span, {schemaName}.agg_wearable_month, {schemaName}.agg_enrollment_span, {schemaName}.agg_enrollment_year_words, {schemaName}.agg_wearable_year, {schemaName}.agg_event_value", connection) { CommandTimeout = 0 };
         await vacuum.ExecuteNonQueryAsync(cancellationToken);
     }
 

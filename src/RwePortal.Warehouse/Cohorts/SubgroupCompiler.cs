@@ -22,7 +22,7 @@ public sealed record CompiledSubgroup(string Sql, IReadOnlyList<SqlParameter> Pa
 /// persons (with an index event, before consent), consented persons, the consented persons left after each
 /// top-level criterion, and the final count before consent (for the number consent removed).
 /// </summary>
-public static class SubgroupCompiler
+public static partial class SubgroupCompiler
 {
     /// <summary>
     /// The consent filter (persons who consent today) every emitted statement contains: the body over the CDM tables
@@ -57,6 +57,40 @@ public static class SubgroupCompiler
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
         var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
         return new Emitter(schema, source, purpose).Emit(definition, members: true);
+    }
+
+    /// <summary>
+    /// The count alone, without attrition (decision 0745): one row (count, matched_before_consent). Driven from the
+    /// criterion <paramref name="driver"/> when given (one of <see cref="CountDrivers"/>, chosen as the smallest).
+    /// </summary>
+    public static CompiledSubgroup CompileCount(SubgroupDefinition definition, string schemaName, string source, string purpose, int? driver = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
+        var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
+        return new Emitter(schema, source, purpose).EmitCount(definition, driver);
+    }
+
+    /// <summary>
+    /// The top-level criteria a count could be driven from, each as a statement of its rows with its parameters: the
+    /// caller sizes them by the planner's estimate (EXPLAIN, no row is read) and passes the smallest to <see cref="CompileCount"/>.
+    /// </summary>
+    public static IReadOnlyList<(int Criterion, CompiledSubgroup Rows)> CountDrivers(SubgroupDefinition definition, string schemaName)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
+        var result = new List<(int, CompiledSubgroup)>();
+        // One emitter per candidate: each statement carries only its own parameters.
+        var count = new Emitter(schema, "-", "-").Drivers(definition, only: -1).Count;
+        for (var i = 0; i < count; i++)
+        {
+            var emitter = new Emitter(schema, "-", "-");
+            var (criterion, sql) = emitter.Drivers(definition, only: i)[i];
+            result.Add((criterion, new CompiledSubgroup(sql!, emitter.Parameters, [])));
+        }
+
+        return result;
     }
 
     /// <summary>The attrition step label of a top-level node: its label, or its kind and path.</summary>
@@ -95,10 +129,16 @@ public static class SubgroupCompiler
         _ => throw new ArgumentOutOfRangeException(nameof(domain), domain, null),
     };
 
-    private sealed class Emitter(string schema, string source, string purpose)
+    private sealed partial class Emitter(string schema, string source, string purpose)
     {
+        [System.Text.RegularExpressions.GeneratedRegex(@"\bb\.", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+        private static partial System.Text.RegularExpressions.Regex PopulationColumn();
+
         private readonly List<SqlParameter> _parameters = [new("source", source), new("purpose", purpose)];
         private readonly List<string> _conceptSets = [];
+
+        /// <summary>The value parameters added so far (without source and purpose).</summary>
+        public IReadOnlyList<SqlParameter> Parameters => _parameters.Skip(2).ToList();
 
         /// <summary>
         /// Two bodies: <c>f_</c> reads the consent bitmap and the source's pre-aggregations (agg_event) wherever a
@@ -109,15 +149,7 @@ public static class SubgroupCompiler
         {
             var steps = new List<string> { definition.Index is not null ? "index event, consented" : "all persons, consented" };
             steps.AddRange(definition.Criteria.Select(Describe));
-            var schemaName = Parameter(schema.Trim('"'));
-            var ctes = new List<string>
-            {
-                $"\nready AS MATERIALIZED (\n    SELECT EXISTS (SELECT 1 FROM gov.warehouse_aggregates a WHERE a.schema_name = {schemaName} AND a.fresh) AS ok\n)",
-                // Consent: the source's bitmap for the purpose as it stands today (decision 0740), read once per
-                // statement; a person consents when their bit differs from the mode (0: bits are grants; 1: bits are withdrawals).
-                $"\nconsent_words AS MATERIALIZED (\n    SELECT cb.word, cb.bits FROM {ConsentBitmap} cb\n)",
-                "\nconsent_mode AS MATERIALIZED (\n    SELECT coalesce(bool_or(w.bits = 1), false) AS exclude FROM consent_words w WHERE w.word IS NULL\n)",
-            };
+            var ctes = CommonCtes(personWords: false);
             var fast = Body(definition, "f", aggregates: true, ctes);
             var slow = Body(definition, "s", aggregates: false, ctes);
 
@@ -145,6 +177,238 @@ public static class SubgroupCompiler
             sql.Append(CultureInfo.InvariantCulture,
                 $"\nSELECT * FROM (\n{Select("f", fast)}\n) f WHERE (SELECT ok FROM ready)\nUNION ALL\nSELECT * FROM (\n{Select("s", slow)}\n) s WHERE NOT (SELECT ok FROM ready)");
             return new CompiledSubgroup(sql.ToString(), _parameters, steps);
+        }
+
+        /// <summary>
+        /// The CTEs every statement starts with: <c>ready</c> (the aggregated body may run: the summaries are fresh and,
+        /// for a count from words, hold the person words), the consent words and the consent mode.
+        /// </summary>
+        private List<string> CommonCtes(bool personWords)
+        {
+            var schemaName = Parameter(schema.Trim('"'));
+            var persons = personWords
+                ? $" AND EXISTS (SELECT 1 FROM {schema}.agg_event_words pw WHERE pw.domain = 0 AND pw.concept_id = 0)"
+                : "";
+            return
+            [
+                $"\nready AS MATERIALIZED (\n    SELECT EXISTS (SELECT 1 FROM gov.warehouse_aggregates a WHERE a.schema_name = {schemaName} AND a.fresh){persons} AS ok\n)",
+                // Consent: the source's bitmap for the purpose as it stands today (decision 0740), read once per
+                // statement; a person consents when their bit differs from the mode (0: bits are grants; 1: bits are withdrawals).
+                $"\nconsent_words AS MATERIALIZED (\n    SELECT cb.word, cb.bits FROM {ConsentBitmap} cb\n)",
+                "\nconsent_mode AS MATERIALIZED (\n    SELECT coalesce(bool_or(w.bits = 1), false) AS exclude FROM consent_words w WHERE w.word IS NULL\n)",
+            ];
+        }
+
+        /// <summary>
+        /// The count alone (decision 0745): one row, <c>count</c> (consented persons who match) and
+        /// <c>matched_before_consent</c>, with no attrition, so the criteria need not run in the user's order. The
+        /// aggregated body counts words when every criterion is a person set and there is no index; drives from the
+        /// criterion <paramref name="driver"/> (a small person set the caller chose) when given, asking the index and
+        /// every other criterion per person; and otherwise is the funnel's aggregated body. The CDM-table body is the funnel's.
+        /// </summary>
+        public CompiledSubgroup EmitCount(SubgroupDefinition definition, int? driver)
+        {
+            var words = definition.Index is null && WordsEligible(definition);
+            var ctes = CommonCtes(personWords: words);
+            var fast = words ? WordsCount(definition, ctes)
+                : driver is { } d ? DrivenCount(definition, d, ctes)
+                : CountSelect("f", Body(definition, "f", aggregates: true, ctes));
+            var slow = CountSelect("s", Body(definition, "s", aggregates: false, ctes));
+            var sql = new StringBuilder("WITH");
+            var all = _conceptSets.Select((set, i) => $"\ncs{i.ToString(CultureInfo.InvariantCulture)} AS MATERIALIZED (\n{set}\n)").Concat(ctes);
+            sql.Append(string.Join(",", all));
+            sql.Append(CultureInfo.InvariantCulture,
+                $"\nSELECT * FROM (\n{fast}\n) f WHERE (SELECT ok FROM ready)\nUNION ALL\nSELECT * FROM (\n{slow}\n) s WHERE NOT (SELECT ok FROM ready)");
+            return new CompiledSubgroup(sql.ToString(), _parameters, ["count"]);
+        }
+
+        private static string CountSelect(string prefix, List<string> flags)
+        {
+            var last = flags.Count == 0 ? "true" : flags[^1];
+            return $"SELECT count(*) FILTER (WHERE consented AND {last}) AS count, count(*) FILTER (WHERE {last}) AS matched_before_consent\nFROM {prefix}_flags";
+        }
+
+        /// <summary>
+        /// Top-level criteria a count can start from: a variant or genomic score criterion without index-relative
+        /// window, as the statement of its rows (to be sized by the planner's estimate, never run).
+        /// </summary>
+        /// <param name="definition">The definition.</param>
+        /// <param name="only">Writes the statement (and adds the parameters) of this candidate only; the others are listed without statement.</param>
+        public List<(int Criterion, string? Sql)> Drivers(SubgroupDefinition definition, int? only)
+        {
+            var drivers = new List<(int, string?)>();
+            if (definition.Index is null && WordsEligible(definition))
+            {
+                return drivers;
+            }
+
+            for (var i = 0; i < definition.Criteria.Count; i++)
+            {
+                var write = only is null || only == drivers.Count;
+                switch (definition.Criteria[i])
+                {
+                    case VariantCriterion v when v.Window is not { IsRelative: true } && v.Count.Min >= 1:
+                        drivers.Add((i, write ? $"SELECT v.person_id FROM {schema}.variant_occurrence v WHERE {VariantFilter(v, "true")}" : null));
+                        break;
+                    case GenomicScoreCriterion g when g.Window is not { IsRelative: true }:
+                        drivers.Add((i, write ? $"SELECT g.person_id FROM {schema}.genomic_score g WHERE {ScoreFilter(g, "true")}" : null));
+                        break;
+                }
+            }
+
+            return drivers;
+        }
+
+        /// <summary>Every top-level criterion is a person set (or the negation of one) that does not depend on the population row.</summary>
+        private bool WordsEligible(SubgroupDefinition definition)
+        {
+            var parameters = _parameters.Count;
+            var conceptSets = _conceptSets.Count;
+            try
+            {
+                return definition.Criteria.Count > 0 && definition.Criteria.All(node => WordSet(node, "x", "x") is not null);
+            }
+            finally
+            {
+                _parameters.RemoveRange(parameters, _parameters.Count - parameters);
+                _conceptSets.RemoveRange(conceptSets, _conceptSets.Count - conceptSets);
+            }
+        }
+
+        /// <summary>
+        /// A top-level criterion as words of 64 persons: its CTEs and the expression of a word's bits over the set's row
+        /// <paramref name="alias"/> (the complement for <c>not</c>); null when it is not a person set independent of the index.
+        /// </summary>
+        private (List<string> Ctes, string Bits)? WordSet(CriterionNode node, string name, string alias)
+        {
+            var negated = node is NotNode;
+            var inner = node is NotNode not ? not.Node : node;
+            if (inner is NotNode || SetForm(inner, name, alias) is not { } set)
+            {
+                return null;
+            }
+
+            var ctes = new List<string> { set.Cte };
+            if (!set.Words)
+            {
+                if (PopulationColumn().IsMatch(set.Flag))
+                {
+                    return null;
+                }
+
+                // A set of person rows with its flag: the persons it holds, folded into words.
+                ctes.Add($"""
+
+                    {name}_w AS MATERIALIZED (
+                        SELECT {alias}.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST({alias}.person_id & 63 AS integer)) AS bits
+                        FROM {name} {alias}
+                        WHERE {set.Flag}
+                        GROUP BY {alias}.person_id >> 6
+                    )
+                    """);
+            }
+
+            var bits = $"coalesce({alias}.bits, 0)";
+            return (ctes, negated ? $"~{bits}" : bits);
+        }
+
+        /// <summary>
+        /// The count from words alone: the person words (every person of the source) AND each criterion's words (or
+        /// their complement), against the consent words; popcounts summed. No population row is built.
+        /// </summary>
+        private string WordsCount(SubgroupDefinition definition, List<string> ctes)
+        {
+            var joins = new StringBuilder();
+            var matched = new StringBuilder("pw.bits");
+            for (var i = 0; i < definition.Criteria.Count; i++)
+            {
+                var number = (i + 1).ToString(CultureInfo.InvariantCulture);
+                var (setCtes, bits) = WordSet(definition.Criteria[i], $"f_k{number}", $"k{number}")!.Value;
+                ctes.AddRange(setCtes);
+                var table = setCtes.Count > 1 ? $"f_k{number}_w" : $"f_k{number}";
+                joins.Append(CultureInfo.InvariantCulture, $"\n          LEFT JOIN {table} k{number} ON k{number}.word = pw.word");
+                matched.Append(CultureInfo.InvariantCulture, $" & {bits}");
+            }
+
+            return $"""
+                SELECT CAST(coalesce(sum(bit_count(CAST(x.m & x.c AS bit(64)))), 0) AS bigint) AS count,
+                       CAST(coalesce(sum(bit_count(CAST(x.m AS bit(64)))), 0) AS bigint) AS matched_before_consent
+                FROM (SELECT {matched} AS m,
+                             CASE WHEN cm.exclude THEN ~coalesce(cw.bits, 0) ELSE coalesce(cw.bits, 0) END AS c
+                      FROM {schema}.agg_event_words pw
+                      CROSS JOIN consent_mode cm
+                      LEFT JOIN consent_words cw ON cw.word = pw.word{joins}
+                      WHERE pw.domain = 0 AND pw.concept_id = 0) x
+                """;
+        }
+
+        /// <summary>
+        /// The count driven from one small person set: its persons, their index event looked up per person (the
+        /// summary's covering index, one probe per concept), consent from the words, then every other criterion per
+        /// person over the CDM tables, cheapest first, each only for those who passed the ones before.
+        /// </summary>
+        private string DrivenCount(SubgroupDefinition definition, int driver, List<string> ctes)
+        {
+            var number = (driver + 1).ToString(CultureInfo.InvariantCulture);
+            var set = SetForm(definition.Criteria[driver], $"f_k{number}", $"k{number}")
+                ?? throw new ArgumentException($"criterion {driver} is not a person set", nameof(driver));
+            ctes.Add(set.Cte);
+            var hasIndex = definition.Index is not null;
+            var index = "";
+            if (hasIndex)
+            {
+                index = $"\n          CROSS JOIN LATERAL ({PersonIndexSql(definition.Index!)}) i";
+            }
+
+            ctes.Add(
+                $"""
+
+                f_population AS MATERIALIZED (
+                    SELECT b.*, ((coalesce(cw.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1) <> m.exclude AS consented
+                    FROM (SELECT b.person_id, b.year_of_birth, b.gender_concept_id, b.race_concept_id, b.ethnicity_concept_id, {(hasIndex ? "i.index_date" : "CAST(NULL AS date) AS index_date")}
+                          FROM (SELECT k{number}.person_id FROM f_k{number} k{number} WHERE {set.Flag}) d
+                          JOIN {schema}.person b ON b.person_id = d.person_id{index}{(hasIndex ? "\n          WHERE i.index_date IS NOT NULL" : "")}) b
+                    CROSS JOIN consent_mode m
+                    LEFT JOIN consent_words cw ON cw.word = b.person_id >> 6
+                )
+                """);
+            var laterals = new StringBuilder();
+            var previous = "true";
+            var others = definition.Criteria.Where((_, i) => i != driver).OrderBy(Cost).ToList();
+            for (var i = 0; i < others.Count; i++)
+            {
+                var step = (i + 1).ToString(CultureInfo.InvariantCulture);
+                var expression = Expression(others[i]);
+                laterals.Append(CultureInfo.InvariantCulture,
+                    $"\n    CROSS JOIN LATERAL (SELECT {(previous == "true" ? expression : $"CASE WHEN {previous} THEN {expression} ELSE false END")} AS ok OFFSET 0) s{step}");
+                previous = $"s{step}.ok";
+            }
+
+            ctes.Add($"\nf_flags AS (\n    SELECT b.consented, {previous} AS c\n    FROM f_population b{laterals}\n)");
+            return CountSelect("f", ["c"]);
+        }
+
+        /// <summary>One person's index date (NULL without the index event), over the person row b: from the summary when it can answer, else the CDM tables.</summary>
+        private string PersonIndexSql(EventCriterion index)
+        {
+            var aggregate = index.Occurrence == Occurrence.Last ? "max" : "min";
+            string dates;
+            if (index.Value is null && index.VisitTypes is not { Count: > 0 })
+            {
+                var set = ConceptSet(index.Concepts);
+                var units = index.Units.Count > 0 ? $" AND a.unit_concept_id = ANY({Parameter(index.Units.ToArray())})" : "";
+                var column = index.Occurrence == Occurrence.Last ? "a.last_date" : "a.first_date";
+                // An array of the set's concepts, so that the covering index is probed per concept for this person.
+                dates = $"SELECT {aggregate}({column}) AS d FROM {schema}.agg_event a WHERE a.domain IN ({DomainCodes(index.Domain)}) " +
+                        $"AND a.concept_id = ANY(ARRAY(SELECT concept_id FROM {set})) AND a.person_id = b.person_id{units}";
+            }
+            else
+            {
+                dates = $"SELECT {aggregate}(e.d) AS d FROM {Rows(index.Domain, correlated: true)} e WHERE {EventFilter(index, "e")}";
+            }
+
+            var window = index.Window is { } w ? WindowCondition(w, "x.d") : "";
+            return $"SELECT CASE WHEN true{window} THEN x.d END AS index_date FROM ({dates}) x";
         }
 
         /// <summary>
@@ -322,9 +586,7 @@ public static class SubgroupCompiler
             var start = Parameter(from);
             var end = Parameter(to);
             var gap = Parameter(e.AllowedGapDays);
-            var cte = $"""
-
-                {name} AS MATERIALIZED (
+            var spans = $"""
                     SELECT x.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(x.person_id & 63 AS integer)) AS bits
                     FROM (SELECT a.person_id
                           FROM {schema}.agg_enrollment_span a
@@ -333,9 +595,33 @@ public static class SubgroupCompiler
                           HAVING min(a.span_start) <= {start} + {gap} AND max(a.span_end) >= {end} - {gap}
                              AND bool_and(a.previous_end IS NULL OR a.previous_end < {start} OR a.span_start - a.previous_end - 1 <= {gap})) x
                     GROUP BY x.person_id >> 6
-                )
                 """;
-            return new PersonSet(cte, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+            var flag = $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)";
+            if (from is { Month: 1, Day: 1 } && to == new DateOnly(from.Year, 12, 31))
+            {
+                // One calendar year: the words of its longest uncovered runs 0..g (decision 0746), when the summary holds
+                // the year (its marker row); otherwise the spans. Exactly one branch runs (one-time filters).
+                var year = Parameter(from.Year);
+                var held = $"EXISTS (SELECT 1 FROM {schema}.agg_enrollment_year_words m WHERE m.year = {year} AND m.max_gap = -1)";
+                return new PersonSet($"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT y.word, bit_or(y.bits) AS bits
+                        FROM {schema}.agg_enrollment_year_words y
+                        WHERE y.year = {year} AND y.max_gap >= 0 AND y.max_gap <= {gap} AND {held}
+                        GROUP BY y.word
+                        UNION ALL
+                        SELECT s.word, s.bits FROM ({spans}) s WHERE NOT {held}
+                    )
+                    """, flag, Words: true);
+            }
+
+            return new PersonSet($"""
+
+                {name} AS MATERIALIZED (
+                {spans}
+                )
+                """, flag, Words: true);
         }
 
         /// <summary>
@@ -359,6 +645,21 @@ public static class SubgroupCompiler
                 WearableMetric.Hrv => "hrv_rmssd",
                 _ => "sleep_minutes",
             };
+            if (from is { Month: 1, Day: 1 } && to == new DateOnly(from.Year, 12, 31))
+            {
+                // One calendar year: one row per person (agg_wearable_year, decision 0746), no grouping by person.
+                var yearMean = w.Mean is { } yearRange ? Range($"y.{metric}_sum / nullif(y.{metric}_days, 0)", yearRange) : "";
+                return new PersonSet($"""
+
+                    {name} AS MATERIALIZED (
+                        SELECT y.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(y.person_id & 63 AS integer)) AS bits
+                        FROM {schema}.agg_wearable_year y
+                        WHERE y.year = {Parameter(from.Year)} AND y.{metric}_days >= {Parameter(w.MinDaysWorn)}{yearMean}
+                        GROUP BY y.person_id >> 6
+                    )
+                    """, $"((coalesce({alias}.bits, 0) >> CAST(b.person_id & 63 AS integer)) & 1 = 1)", Words: true);
+            }
+
             var mean = w.Mean is { } range ? Range($"sum(m.{metric}_sum) / sum(m.{metric}_days)", range) : "";
             var cte = $"""
 
@@ -460,12 +761,14 @@ public static class SubgroupCompiler
 
             if (existence)
             {
-                // Existence with a value (and units): the matching summary rows folded into person words.
+                // Existence with a value (and units): the matching summary rows folded into person words; a value range
+                // reads the value summary (values as double precision, as the range parameters compare them), one index
+                // range of the persons in range (decision 0747).
                 var valueCte = $"""
 
                     {name} AS MATERIALIZED (
                         SELECT a.person_id >> 6 AS word, bit_or(CAST(1 AS bigint) << CAST(a.person_id & 63 AS integer)) AS bits
-                        FROM {schema}.agg_event a
+                        FROM {schema}.{(e.Value is not null ? "agg_event_value" : "agg_event")} a
                         WHERE a.domain IN ({DomainCodes(e.Domain)}) AND a.concept_id IN (SELECT concept_id FROM {set}){where}
                         GROUP BY a.person_id >> 6
                     )

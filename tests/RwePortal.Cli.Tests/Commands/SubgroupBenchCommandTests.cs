@@ -81,7 +81,7 @@ public sealed class SubgroupBenchCommandTests(SubgroupCliFixture fixture) : ICla
 
         Assert.True(result.ExitCode == 0, result.All);
         Assert.Contains("3 timed runs per definition after 1 warm-up run(s)", result.Output, StringComparison.Ordinal);
-        Assert.Matches(@"definition\s+count\s+consented\s+p50 ms\s+p95 ms\s+min ms\s+max ms", result.Output);
+        Assert.Matches(@"definition\s+count\s+consented\s+p50 ms\s+p95 ms\s+min ms\s+max ms\s+funnel p50 ms\s+funnel p95 ms", result.Output);
         // 20 with the condition, person 2 withdrew; of the 5 women with it, 4 are left: shown as <11.
         Assert.Matches(@"bleeds\.json\s+19\s+29\s+\d", result.Output);
         Assert.Matches(@"women\.json\s+<11\s+29\s+\d", result.Output);

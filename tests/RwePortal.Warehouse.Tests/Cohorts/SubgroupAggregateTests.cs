@@ -59,15 +59,27 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
     private async Task<(SubgroupCount Fast, SubgroupCount Tables)> BothPathsAsync(DataSource source, string json)
     {
         var fast = await fixture.CountAsync(source, json);
+        await AssertTotalAsync(source, json, fast);
         await fixture.OwnerSqlAsync("UPDATE gov.warehouse_aggregates SET fresh = false WHERE schema_name = @schema", new { schema = source.SchemaName });
         try
         {
-            return (fast, await fixture.CountAsync(source, json));
+            var tables = await fixture.CountAsync(source, json);
+            await AssertTotalAsync(source, json, tables);
+            return (fast, tables);
         }
         finally
         {
             await fixture.OwnerSqlAsync("UPDATE gov.warehouse_aggregates SET fresh = true WHERE schema_name = @schema", new { schema = source.SchemaName });
         }
+    }
+
+    /// <summary>The count alone (words, driven or the funnel's body) is the funnel's last step and removal.</summary>
+    private async Task<SubgroupTotal> AssertTotalAsync(DataSource source, string json, SubgroupCount funnel)
+    {
+        var total = await new SubgroupCounter(fixture.Reader).CountTotalAsync(CohortWarehouseFixture.Definition(json), source, "research", CancellationToken.None);
+        Assert.True(funnel.Count == total.Count, $"count {total.Count} alone vs {funnel.Count} in the funnel (driver {total.Driver}): {json}");
+        Assert.True(funnel.RemovedByConsent == total.RemovedByConsent, $"removed {total.RemovedByConsent} alone vs {funnel.RemovedByConsent} in the funnel: {json}");
+        return total;
     }
 
     private static void AssertSame(SubgroupCount fast, SubgroupCount tables, string json)
@@ -164,6 +176,25 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         Assert.DoesNotContain(lines, line => line.Contains("condition_occurrence", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("""{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"lte": 40}, "units": [8554]}""")]
+    [InlineData("""{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"gt": 50}}""")]
+    [InlineData("""{"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 50}}""")]
+    public async Task A_one_sided_value_range_reads_the_value_summary_and_counts_as_the_cdm_tables_do(string leaf)
+    {
+        var json = $$"""{"version": 1, "criteria": [{{leaf}}]}""";
+        var definition = CohortWarehouseFixture.Definition(json);
+
+        var lines = (await new SubgroupCounter(fixture.Reader).ExplainTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None))
+            .Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
+        var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        Assert.Contains(lines, line => line.Contains(" agg_event_value ", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains(" agg_event ", StringComparison.Ordinal));
+        Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
+        AssertSame(fast, tables, json);
+    }
+
     [Fact]
     public async Task Enrollment_spans_count_gaps_as_the_uncovered_days_of_the_window_on_both_paths()
     {
@@ -208,15 +239,19 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
 
             Assert.True(persons == fast.Count, $"gap {gap}: {fast.Count} from the spans, {persons} by hand");
             Assert.True(persons == tables.Count, $"gap {gap}: {tables.Count} from payer_plan_period, {persons} by hand");
-            Assert.Contains(plan.Split('\n'), line => line.Contains("agg_enrollment_span", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+            // A calendar year reads the year words (decision 0746), not the spans.
+            Assert.Contains(plan.Split('\n'), line => line.Contains("agg_enrollment_year_words y", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+            Assert.DoesNotContain(plan.Split('\n'), line => line.Contains("agg_enrollment_span", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
         }
     }
 
     [Theory]
-    [InlineData("2023-01-01", "2023-12-31", true)]
-    [InlineData("2023-01-15", "2023-12-31", false)]
-    [InlineData("2023-01-01", "2023-12-30", false)]
-    public async Task A_wearable_window_of_whole_months_reads_the_month_summary_and_counts_as_the_days_do(string from, string to, bool months)
+    [InlineData("2023-01-01", "2023-12-31", "agg_wearable_year")]
+    [InlineData("2023-01-01", "2023-06-30", "agg_wearable_month")]
+    [InlineData("2022-01-01", "2023-12-31", "agg_wearable_month")]
+    [InlineData("2023-01-15", "2023-12-31", "wearable_daily")]
+    [InlineData("2023-01-01", "2023-12-30", "wearable_daily")]
+    public async Task A_wearable_window_of_one_year_or_whole_months_reads_its_summary_and_counts_as_the_days_do(string from, string to, string table)
     {
         var json = $$$"""{"version": 1, "criteria": [{"kind": "wearable", "metric": "steps", "mean": {"lt": 5000}, "minDaysWorn": 30, "window": {"from": "{{{from}}}", "to": "{{{to}}}"}}]}""";
         var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainAsync(
@@ -224,10 +259,129 @@ public sealed class SubgroupAggregateTests(CohortWarehouseFixture fixture)
         var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
 
         var lines = plan.Split('\n').Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
-        Assert.Equal(months, lines.Any(line => line.Contains("agg_wearable_month", StringComparison.Ordinal)));
-        Assert.Equal(!months, lines.Any(line => line.Contains("wearable_daily", StringComparison.Ordinal)));
+        foreach (var read in new[] { "agg_wearable_year", "agg_wearable_month", "wearable_daily" })
+        {
+            Assert.Equal(read == table, lines.Any(line => line.Contains(" " + read + " ", StringComparison.Ordinal)));
+        }
+
         Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
         AssertSame(fast, tables, json);
+    }
+
+    [Fact]
+    public async Task A_count_without_index_of_person_sets_is_word_operations_only_and_equals_the_funnel()
+    {
+        var definition = CohortWarehouseFixture.Definition(Examples.Read("synthetic-heart-failure.json"));
+        var json = """{"version": 1, "criteria": [{"kind": "condition", "concepts": [{"id": 316139}]}, {"not": {"kind": "variant", "gene": "TTR"}}, {"kind": "pro", "concepts": [{"id": 2000000501}], "value": {"lte": 50}}]}""";
+
+        var compiled = SubgroupCompiler.CompileCount(definition, fixture.SyntheticSource.SchemaName, fixture.SyntheticSource.Name, "research");
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None));
+        var lines = plan.Split('\n').Where(line => line.Contains("actual time=", StringComparison.Ordinal)).ToList();
+        var (fast, _) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        Assert.Contains("bit_count", compiled.Sql, StringComparison.Ordinal);
+        Assert.Contains(lines, line => line.Contains("agg_event_words", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains(" on person ", StringComparison.Ordinal) || line.Contains("consented AND", StringComparison.Ordinal));
+        Assert.True(fast.Count > 10, $"persons match ({fast.Count})");
+    }
+
+    [Fact]
+    public async Task The_four_modality_count_starts_from_the_carriers_and_equals_the_funnel()
+    {
+        var json = Examples.Read("synthetic-ttr-hf-low-steps.json");
+        var definition = CohortWarehouseFixture.Definition(json);
+
+        var total = await new SubgroupCounter(fixture.Reader).CountTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None);
+        var plan = string.Join('\n', await new SubgroupCounter(fixture.Reader).ExplainTotalAsync(definition, fixture.SyntheticSource, "research", CancellationToken.None));
+        var (fast, tables) = await BothPathsAsync(fixture.SyntheticSource, json);
+
+        // The variant criterion (the second) drives: the index and heart failure are asked per carrier, never for every index person.
+        Assert.Equal(1, total.Driver);
+        Assert.Equal(fast.Count, total.Count);
+        Assert.Contains(plan.Split('\n'), line => line.Contains("variant_occurrence", StringComparison.Ordinal) && line.Contains("actual time=", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Split('\n'), line => line.Contains("HashAggregate", StringComparison.Ordinal) && line.Contains("rows=", StringComparison.Ordinal)
+            && System.Text.RegularExpressions.Regex.Match(line, @"actual time=\S+ rows=(\d+)") is { Success: true } m && long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 1_000);
+        AssertSame(fast, tables, json);
+    }
+
+    [Fact]
+    public async Task Without_person_words_a_count_from_words_falls_back_to_the_cdm_tables()
+    {
+        const string Name = "aggwords";
+        var registry = new DataSourceRegistry(fixture.Owner);
+        var source = await registry.FindAsync(Name, CancellationToken.None) ?? await registry.AddAsync(Name, "person words test", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"""
+            INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+            SELECT g, 8507, 1960, 0, 0 FROM generate_series(1, 200) g;
+            INSERT INTO cdm_{Name}.condition_occurrence (condition_occurrence_id, person_id, condition_concept_id, condition_start_date, condition_type_concept_id)
+            SELECT g, g, 192671, DATE '2020-01-01', 32817 FROM generate_series(1, 130) g;
+            INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('{Name}', 'research', 'waiver', 'IRB-AGG-3', 'test');
+            """);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        const string Json = """{"version": 1, "criteria": [{"not": {"kind": "condition", "concepts": [{"id": 192671}]}}]}""";
+        var definition = CohortWarehouseFixture.Definition(Json);
+        var counter = new SubgroupCounter(fixture.Reader);
+        var fromWords = await counter.CountTotalAsync(definition, source, "research", CancellationToken.None);
+        var personWords = await fixture.OwnerCountAsync($"SELECT count(*) FROM cdm_{Name}.agg_event_words WHERE domain = 0 AND concept_id = 0");
+        await fixture.OwnerSqlAsync($"DELETE FROM cdm_{Name}.agg_event_words WHERE domain = 0");
+        var withoutPersonWords = await counter.CountTotalAsync(definition, source, "research", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id) VALUES (500, 8507, 1960, 0, 0)");
+        var stale = await fixture.OwnerCountAsync("SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND NOT fresh", new { schema = source.SchemaName });
+        var afterNewPerson = await counter.CountTotalAsync(definition, source, "research", CancellationToken.None);
+
+        Assert.Equal(4, personWords);
+        Assert.Equal(70, fromWords.Count);
+        Assert.Equal(70, withoutPersonWords.Count);
+        Assert.Equal(1, stale);
+        Assert.Equal(71, afterNewPerson.Count);
+    }
+
+    [Fact]
+    public async Task The_migration_marks_a_source_stale_whose_summaries_predate_the_value_summary_until_its_rebuild()
+    {
+        const string Name = "aggmigr";
+        var registry = new DataSourceRegistry(fixture.Owner);
+        var source = await registry.FindAsync(Name, CancellationToken.None) ?? await registry.AddAsync(Name, "summary migration test", CancellationToken.None);
+        await fixture.OwnerSqlAsync($"""
+            INSERT INTO cdm_{Name}.person (person_id, gender_concept_id, year_of_birth, race_concept_id, ethnicity_concept_id)
+            SELECT g, 8507, 1960, 0, 0 FROM generate_series(1, 50) g;
+            INSERT INTO cdm_{Name}.measurement (measurement_id, person_id, measurement_concept_id, measurement_date, measurement_type_concept_id, value_as_number, unit_concept_id)
+            SELECT g, g, 2000000201, DATE '2022-01-01', 32817, 20 + g, 8554 FROM generate_series(1, 50) g;
+            INSERT INTO gov.consent_model (source, purpose, model, reference, set_by) VALUES ('{Name}', 'research', 'waiver', 'IRB-AGG-4', 'test');
+            """);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        const string Json = """{"version": 1, "criteria": [{"kind": "measurement", "concepts": [{"id": 2000000201}], "value": {"lte": 40}, "units": [8554]}]}""";
+        var built = await fixture.CountAsync(source, Json);
+        // As a source aggregated before the value summary existed: the table empty, the source fresh; then the migration.
+        await fixture.OwnerSqlAsync($"TRUNCATE cdm_{Name}.agg_event_value; DELETE FROM app.schema_journal WHERE step = 'db/gov/consent_registry.sql'");
+        const string OthersStale = "SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name <> @schema AND NOT fresh";
+        var othersBefore = await fixture.OwnerCountAsync(OthersStale, new { schema = source.SchemaName });
+        await RwePortal.Application.Data.AppMigrator.MigrateAsync(fixture.Database.OwnerConnectionString);
+        var stale = await fixture.OwnerCountAsync("SELECT count(*) FROM gov.warehouse_aggregates WHERE schema_name = @schema AND NOT fresh", new { schema = source.SchemaName });
+        var othersAfter = await fixture.OwnerCountAsync(OthersStale, new { schema = source.SchemaName });
+        var afterMigration = await fixture.CountAsync(source, Json);
+        await using (var connection = await fixture.Owner.OpenConnectionAsync())
+        {
+            await SubgroupAggregates.RebuildAsync(connection, source.SchemaName, CancellationToken.None);
+        }
+
+        var afterRebuild = await fixture.CountAsync(source, Json);
+        var values = await fixture.OwnerCountAsync($"SELECT count(*) FROM cdm_{Name}.agg_event_value");
+
+        Assert.Equal(20, built.Count);
+        Assert.Equal(1, stale);
+        Assert.Equal(othersBefore, othersAfter);
+        Assert.Equal(20, afterMigration.Count);
+        Assert.Equal(20, afterRebuild.Count);
+        Assert.Equal(50, values);
     }
 
     [Fact]

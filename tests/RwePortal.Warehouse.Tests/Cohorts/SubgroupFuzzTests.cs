@@ -175,6 +175,18 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
                 Assert.Equal(result.Definition!.Criteria.Count + 1, statement.Steps.Count);
             }
 
+            // The count alone (decision 0745) in each of its forms: both consent filters, no text of the definition.
+            foreach (var driver in new int?[] { null }.Concat(SubgroupCompiler.CountDrivers(result.Definition!, "cdm_eunomia").Select(d => (int?)d.Criterion)))
+            {
+                var count = SubgroupCompiler.CompileCount(result.Definition!, "cdm_eunomia", "eunomia", "research", driver);
+                Assert.Single(Regex.Matches(count.Sql, Regex.Escape(SubgroupCompiler.ConsentFilter)));
+                Assert.Single(Regex.Matches(count.Sql, Regex.Escape(SubgroupCompiler.ConsentBitmap)));
+                Assert.Contains("consent_words cw ON cw.word = ", count.Sql, StringComparison.Ordinal);
+                Assert.DoesNotContain("'", count.Sql, StringComparison.Ordinal);
+                Assert.DoesNotContain(";", count.Sql, StringComparison.Ordinal);
+                Assert.DoesNotContain("--", count.Sql, StringComparison.Ordinal);
+            }
+
             Assert.Equal(2, Regex.Count(members.Sql, "WHERE consented AND "));
             Assert.Equal(2, Regex.Count(compiled.Sql, @"count\(\*\) FILTER \(WHERE consented\) AS consented"));
         }, iter: 3000, threads: 1);
@@ -206,6 +218,10 @@ public sealed class SubgroupFuzzTests(CohortWarehouseFixture fixture)
                 {
                     var result = await counter.CountAsync(definition.Definition!, fixture.EunomiaSource, "research", CancellationToken.None);
                     Assert.True(result.Attrition.Zip(result.Attrition.Skip(1)).All(p => p.First.Remaining >= p.Second.Remaining));
+                    // The count alone (decision 0745) is the funnel's last step.
+                    var alone = await counter.CountTotalAsync(definition.Definition!, fixture.EunomiaSource, "research", CancellationToken.None);
+                    Assert.True(alone.Count == result.Count && alone.RemovedByConsent == result.RemovedByConsent,
+                        $"count alone {alone.Count} (removed {alone.RemovedByConsent}) vs funnel {result.Count} (removed {result.RemovedByConsent}): {criteria}");
                     return result.Count;
                 }
                 catch (PostgresException e)

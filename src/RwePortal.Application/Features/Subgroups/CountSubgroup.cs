@@ -22,8 +22,15 @@ namespace RwePortal.Application.Features.Subgroups;
 /// </summary>
 public static class CountSubgroup
 {
+    /// <param name="Source">The data source.</param>
+    /// <param name="Definition">The definition (JSON).</param>
+    /// <param name="Purpose">The consent purpose.</param>
+    /// <param name="Attrition">
+    /// With the attrition funnel (the statement of decision 0701); false: the count alone, faster at scale (decision
+    /// 0745), its steps empty. Both show the same count and removal (same exact numbers, same noise seed).
+    /// </param>
     [RequiresPermission(Permission.ViewSubgroups)]
-    public sealed record Query(string Source, string Definition, string Purpose = DataPurposes.Research) : IRequest<Result<Response>>;
+    public sealed record Query(string Source, string Definition, string Purpose = DataPurposes.Research, bool Attrition = true) : IRequest<Result<Response>>;
 
     public sealed record Response(
         string Source,
@@ -71,13 +78,29 @@ public static class CountSubgroup
 
             var source = granted.Value!;
             var compiled = SubgroupCounter.Compile(definition, source, request.Purpose);
-            var result = await new SubgroupCounter(warehouse).CountAsync(definition, source, request.Purpose, cancellationToken);
 
             // The compiled statement and its parameters are the query's canonical form: a reworded name or a reordered
             // JSON document that compiles the same is the same query and shows the same numbers.
             var policy = await SmallCellPolicies.ForAsync(db, cancellationToken);
             ProtectedCount Protect(long exact, CompiledSubgroup query, string measure) =>
                 policy.Count(exact, QuerySeed.Of(Canonical(query), source.Name, request.Purpose, measure));
+
+            if (!request.Attrition)
+            {
+                // The count alone: seeded by the same canonical statement, so it shows what the funnel's last step shows.
+                var total = await new SubgroupCounter(warehouse).CountTotalAsync(definition, source, request.Purpose, cancellationToken);
+                await RecordAsync(compiled, source.Name, request.Purpose, resolved.Value.Used, total.Count, total.Duration, cancellationToken);
+                return new Response(
+                    source.Name,
+                    request.Purpose,
+                    Protect(total.Count, compiled, "count"),
+                    Protect(total.RemovedByConsent, compiled, "removed-by-consent"),
+                    [],
+                    Math.Round(total.Duration.TotalMilliseconds, 1),
+                    resolved.Value.Used);
+            }
+
+            var result = await new SubgroupCounter(warehouse).CountAsync(definition, source, request.Purpose, cancellationToken);
 
             // Each attrition step is seeded by the definition cut after it, so a step shows what counting that shorter
             // definition shows: the same people behind many longer queries never get fresh noise to average, and the
@@ -109,20 +132,24 @@ public static class CountSubgroup
                 Math.Round(result.Duration.TotalMilliseconds, 1),
                 resolved.Value.Used);
 
-            await audit.RecordWarehouseQueryAsync(
+            await RecordAsync(compiled, source.Name, request.Purpose, resolved.Value.Used, result.Count, result.Duration, cancellationToken);
+            return response;
+        }
+
+        private Task RecordAsync(
+            CompiledSubgroup compiled, string source, string purpose, IReadOnlyList<LibraryRevision> used, long count, TimeSpan duration, CancellationToken cancellationToken) =>
+            audit.RecordWarehouseQueryAsync(
                 Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(compiled.Sql))),
                 new Dictionary<string, object?>
                 {
-                    ["source"] = source.Name,
-                    ["purpose"] = request.Purpose,
+                    ["source"] = source,
+                    ["purpose"] = purpose,
                     ["values"] = compiled.Parameters.ToDictionary(p => p.Name, p => p.Value),
-                    ["library"] = resolved.Value.Used.Select(u => new { kind = u.Kind, id = u.Id, revision = u.Revision }).Distinct().ToList(),
+                    ["library"] = used.Select(u => new { kind = u.Kind, id = u.Id, revision = u.Revision }).Distinct().ToList(),
                 },
-                result.Count,
-                result.Duration,
+                count,
+                duration,
                 cancellationToken);
-            return response;
-        }
 
         private static string Canonical(CompiledSubgroup query) =>
             query.Sql + "\n" + JsonSerializer.Serialize(query.Parameters.Select(p => new[] { p.Name, JsonSerializer.Serialize(p.Value) }));

@@ -136,4 +136,27 @@ public sealed class CountSubgroupTests(AppFixture fixture) : IAsyncLifetime
         Assert.Contains("\"rows\": 19", details, StringComparison.Ordinal);
         Assert.Contains("\"purpose\": \"research\"", details, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_count_alone_shows_what_the_funnels_last_step_shows_without_steps_and_is_audited()
+    {
+        await fixture.SignInAsAsync(AcmeAnalyst);
+
+        var alone = (await fixture.SendAsync(new CountSubgroup.Query(_source, BleedingWomen, Attrition: false))).Unwrap();
+        var details = await fixture.OwnerSqlRowAsync<string>(
+            "SELECT details::text FROM app.audit_event WHERE event_type = 'WarehouseQuery' AND tenant_id = @tenant AND details -> 'parameters' ->> 'source' = @source ORDER BY id DESC LIMIT 1",
+            new { tenant = _acme, source = _source });
+        var funnel = (await fixture.SendAsync(new CountSubgroup.Query(_source, BleedingWomen))).Unwrap();
+        var bleeds = (await fixture.SendAsync(new CountSubgroup.Query(_source, Bleeds, Attrition: false))).Unwrap();
+        var bleedsFunnel = (await fixture.SendAsync(new CountSubgroup.Query(_source, Bleeds))).Unwrap();
+
+        // Four bleeding women consent: "<11" both ways; 19 bleeders: the same noisy number both ways.
+        Assert.Empty(alone.Attrition);
+        Assert.Equal(funnel.Count, alone.Count);
+        Assert.Equal(funnel.RemovedByConsent, alone.RemovedByConsent);
+        Assert.Equal(CellProtection.Perturbed, bleeds.Count.Protection);
+        Assert.Equal(bleedsFunnel.Count, bleeds.Count);
+        Assert.Equal(bleedsFunnel.Attrition[^1].Remaining, bleeds.Count);
+        Assert.Contains("\"rows\": 4", details, StringComparison.Ordinal);
+    }
 }

@@ -65,6 +65,8 @@ public sealed class SubgroupBuilderTests(PortalFixture portal)
         await SubgroupBuilderPage.FillAsync(wearable, "wearable-min-days", "10");
         await builder.WaitForCountAsync(4);
         await Expect(page.GetByTestId("funnel-step-label").Last).ToHaveTextAsync("criteria[2]: wearable");
+        // The count alone came first; once the funnel has arrived nothing is pending.
+        await Expect(page.GetByTestId("funnel-steps-pending")).ToHaveCountAsync(0);
         await PortalFixture.ScreenshotAsync(page, "subgroup-builder-three-modalities");
         await Expect(page.Locator("[data-testid=funnel] .point").First).ToBeVisibleAsync();
 

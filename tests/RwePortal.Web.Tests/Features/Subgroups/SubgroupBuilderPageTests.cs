@@ -127,7 +127,8 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
         _mediator.AnswerAsync<CountSubgroup.Query, Result<CountSubgroup.Response>>(async (query, token) =>
         {
             calls++;
-            if (calls == 2)
+            var criteria = JsonNode.Parse(query.Definition)!["criteria"]!.AsArray().Count;
+            if (criteria == 1 && !query.Attrition)
             {
                 // The count after the first edit: runs until someone cancels it.
                 slowToken = token;
@@ -135,10 +136,11 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
                 await Task.Delay(Timeout.Infinite, token);
             }
 
-            return Counted(("all persons, consented", 2813), ("second edit", calls == 1 ? 2813 : 42));
+            var counted = Counted(("all persons, consented", 2813), ("second edit", criteria == 0 ? 2813 : 42));
+            return query.Attrition ? counted : counted with { Attrition = [] };
         });
         var page = RenderBuilder();
-        page.WaitForAssertion(() => Assert.Equal(1, calls));
+        page.WaitForAssertion(() => Assert.Equal(2, calls));
 
         AddCriterion(page, "condition");
         page.WaitForAssertion(() => Assert.True(slowStarted.Task.IsCompleted));
@@ -147,10 +149,43 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
 
         page.WaitForAssertion(() => Assert.Equal("counted", page.Find("[data-testid=funnel]").GetAttribute("data-state")));
         Assert.True(slowToken.IsCancellationRequested);
-        Assert.Equal(3, calls);
+        // The first view's count and funnel, the first edit's count (cancelled, so no funnel), the second edit's count and funnel.
+        Assert.Equal(5, calls);
         Assert.Equal("42", page.Find("[data-testid=funnel-count]").TextContent.Trim());
         Assert.Equal(["2,813", "42"], page.FindAll("[data-testid=funnel-step-count]").Select(e => e.TextContent.Trim()));
         Assert.Contains("<11", page.Find("[data-testid=funnel-consent]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_count_shows_at_once_and_the_funnel_steps_when_they_arrive()
+    {
+        var funnel = new TaskCompletionSource();
+        _mediator.AnswerAsync<CountSubgroup.Query, Result<CountSubgroup.Response>>(async (query, token) =>
+        {
+            var counted = Counted(("all persons, consented", 2813), ("heart failure", 1200));
+            if (!query.Attrition)
+            {
+                return counted with { Attrition = [] };
+            }
+
+            await funnel.Task.WaitAsync(token);
+            return counted;
+        });
+
+        var page = RenderBuilder();
+
+        page.WaitForAssertion(() => Assert.Equal("1,200", page.Find("[data-testid=funnel-count]").TextContent.Trim()));
+        Assert.NotNull(page.Find("[data-testid=funnel-steps-pending]"));
+        Assert.Empty(page.FindAll("[data-testid=funnel-step-count]"));
+        Assert.Equal("counting", page.Find("[data-testid=funnel]").GetAttribute("data-state"));
+        var sent = _mediator.SentOf<CountSubgroup.Query>().ToList();
+        Assert.Equal([false, true], sent.Select(q => q.Attrition));
+
+        funnel.SetResult();
+
+        page.WaitForAssertion(() => Assert.Equal(["2,813", "1,200"], page.FindAll("[data-testid=funnel-step-count]").Select(e => e.TextContent.Trim())));
+        Assert.Empty(page.FindAll("[data-testid=funnel-steps-pending]"));
+        Assert.Equal("counted", page.Find("[data-testid=funnel]").GetAttribute("data-state"));
     }
 
     [Fact]
@@ -170,13 +205,14 @@ public sealed class SubgroupBuilderPageTests : BunitContext, IAsyncLifetime
     {
         _mediator.Answer<CountSubgroup.Query, Result<CountSubgroup.Response>>(_ => Counted(("all persons, consented", 2813)));
         var page = RenderBuilder();
-        page.WaitForAssertion(() => Assert.Single(_mediator.SentOf<CountSubgroup.Query>()));
+        page.WaitForAssertion(() => Assert.Single(_mediator.SentOf<CountSubgroup.Query>(), q => q.Attrition));
 
         page.Find("input[data-testid=builder-name], [data-testid=builder-name] input").Input("Low walkers");
         page.WaitForAssertion(() => Assert.Equal("Low walkers", page.Find("[data-testid=builder-title]").TextContent.Trim()));
         AddCriterion(page, "enrollment");
 
-        page.WaitForAssertion(() => Assert.Equal(2, _mediator.SentOf<CountSubgroup.Query>().Count()));
+        page.WaitForAssertion(() => Assert.Equal(2, _mediator.SentOf<CountSubgroup.Query>().Count(q => q.Attrition)));
+        Assert.Equal(2, _mediator.SentOf<CountSubgroup.Query>().Count(q => !q.Attrition));
         Assert.DoesNotContain("Low walkers", _mediator.SentOf<CountSubgroup.Query>().Last().Definition, StringComparison.Ordinal);
     }
 
