@@ -51,6 +51,12 @@ public sealed class ProtocolRunPipeline(
     /// </summary>
     public const int MaxPersonsForLasso = 20_000;
 
+    /// <summary>
+    /// Convergence of the lasso's cross-validation folds (CohortMethod's Cyclops tolerance, 2e-7); the lasso's final fit
+    /// keeps <see cref="PenalizedOptions.Tolerance"/> (decision 1104).
+    /// </summary>
+    public const double CrossValidationTolerance = 2e-7;
+
     /// <summary>At most this many covariates are refitted without penalty after the lasso.</summary>
     private const int MaxRefitColumns = 500;
 
@@ -338,6 +344,7 @@ public sealed class ProtocolRunPipeline(
                 Folds = folds,
                 Seed = seed,
                 MaxPersonsForFitting = MaxPersonsForLasso,
+                CrossValidationTolerance = CrossValidationTolerance,
                 OnStep = step =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -412,6 +419,11 @@ public sealed class ProtocolRunPipeline(
             }
 
             notes.Add($"propensity model: logistic regression on {kept.Count} covariates, {fit.Iterations} iterations");
+            if (fit.Aliased.Count > 0)
+            {
+                notes.Add($"{fit.Aliased.Count} of them are linear combinations of the others (e.g. a concept and its one-concept group, or a window holding every occurrence): no coefficient of their own, as in R's glm");
+            }
+
             return (Clip(fit.Fitted), kept.Count);
         }
 
