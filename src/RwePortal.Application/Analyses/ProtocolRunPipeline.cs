@@ -2,6 +2,7 @@ using System.Data;
 using System.Globalization;
 using System.Reflection;
 using Dapper;
+using Npgsql;
 using RwePortal.Analytics.Calibration;
 using RwePortal.Analytics.Effects;
 using RwePortal.Analytics.Propensity;
@@ -81,26 +82,55 @@ public sealed class ProtocolRunPipeline(
         StudyPopulation population;
         CovariateData data;
         PersonPeriodData? personPeriods;
-        await using (var connection = await warehouse.OpenAsync(cancellationToken))
+        using var stopCovariates = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<CovariateData>? early = null;
+        try
         {
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
-            population = await StudyPopulationExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, StatementTimeoutSeconds, cancellationToken);
-            personPeriods = protocol.Contrast!.Type == ContrastType.PerProtocol
-                ? await PersonPeriodExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, population.Members, PersonPeriodExtractor.DefaultPeriodDays, StatementTimeoutSeconds, cancellationToken)
-                : null;
-            var treated = population.Members.Count(m => m.Treated);
-            if (treated == 0 || treated == population.Members.Count)
+            await using (var connection = await warehouse.OpenAsync(cancellationToken))
             {
-                throw new ProtocolRunFailedException("Run.ArmEmpty", $"The {(treated == 0 ? protocol.Strategies!.Treatment.Label : protocol.Strategies!.Comparator.Label)} arm of the study population is empty.");
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+                await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
+
+                // The covariates need only the members: their extraction (a read-only transaction of its own on a connection
+                // of its own, as it was after the cohort's) starts once the cohort statement has them and overlaps the rest
+                // of the study population (decision 1104).
+                population = await StudyPopulationExtractor.ExtractAsync(
+                    connection, source.SchemaName, source.Name, input.Purpose, protocol, StatementTimeoutSeconds,
+                    members => early = HasBothArms(members) ? Task.Run(() => ExtractCovariatesAsync(source, input.Purpose, members, protocol.Assignment!, stopCovariates.Token)) : null,
+                    cancellationToken);
+                personPeriods = protocol.Contrast!.Type == ContrastType.PerProtocol
+                    ? await PersonPeriodExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, population.Members, PersonPeriodExtractor.DefaultPeriodDays, StatementTimeoutSeconds, cancellationToken)
+                    : null;
+                if (!HasBothArms(population.Members))
+                {
+                    var treated = population.Members.Count(m => m.Treated);
+                    throw new ProtocolRunFailedException("Run.ArmEmpty", $"The {(treated == 0 ? protocol.Strategies!.Treatment.Label : protocol.Strategies!.Comparator.Label)} arm of the study population is empty.");
+                }
+
+                await transaction.CommitAsync(cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-
-            // The extractor reads in a read-only transaction of its own on the same connection.
             progress.Report(new AnalysisProgress(AnalysisStep.Covariates, $"baseline covariates of {run.Count(population.Members.Count, "persons").Display} persons"));
-            data = await covariates.ExtractAsync(connection, source, input.Purpose, population.Persons, protocol.Assignment!, cancellationToken);
+            data = await (early ?? ExtractCovariatesAsync(source, input.Purpose, population.Members, protocol.Assignment!, cancellationToken));
+        }
+        catch
+        {
+            // A failed or cancelled cohort step leaves no extraction running behind it.
+            await stopCovariates.CancelAsync();
+            if (early is not null)
+            {
+                try
+                {
+                    await early;
+                }
+                catch (Exception stopped) when (stopped is OperationCanceledException or NpgsqlException)
+                {
+                    // Cancelled with the run.
+                }
+            }
+
+            throw;
         }
 
         var n = population.Members.Count;
@@ -435,6 +465,20 @@ public sealed class ProtocolRunPipeline(
     {
         var at = covariate.Group.LastIndexOf('/');
         return groups.Contains(at < 0 ? covariate.Group : covariate.Group[..at]);
+    }
+
+    private static bool HasBothArms(IReadOnlyList<PopulationMember> members)
+    {
+        var treated = members.Count(m => m.Treated);
+        return treated > 0 && treated < members.Count;
+    }
+
+    /// <summary>The members' baseline covariates over a warehouse connection of their own.</summary>
+    private async Task<CovariateData> ExtractCovariatesAsync(
+        AnalysisSource source, string purpose, IReadOnlyList<PopulationMember> members, Assignment assignment, CancellationToken cancellationToken)
+    {
+        await using var connection = await warehouse.OpenAsync(cancellationToken);
+        return await covariates.ExtractAsync(connection, source, purpose, [.. members.Select(m => m.Person)], assignment, cancellationToken);
     }
 
     /// <summary>Propensity scores kept inside (0, 1) so weights stay finite.</summary>

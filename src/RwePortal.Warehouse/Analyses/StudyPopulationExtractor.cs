@@ -23,7 +23,22 @@ public static partial class StudyPopulationExtractor
 
     public static Task<StudyPopulation> ExtractAsync(
         NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, CancellationToken cancellationToken) =>
-        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, cancellationToken);
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, null, cancellationToken);
+
+    /// <summary>
+    /// The same, calling <paramref name="membersKnown"/> with the members (in the population's order) as soon as the
+    /// cohort statement has given them, while the follow-up ends, the subgroups and the negative controls are still being
+    /// read: a caller can start work that needs only the members (the run's covariates, decision 1104). The callback
+    /// must return quickly (start its work, not wait for it); it is not called when the cohort statement fails.
+    /// </summary>
+    public static Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds,
+        Action<IReadOnlyList<PopulationMember>> membersKnown, CancellationToken cancellationToken) =>
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, membersKnown, cancellationToken);
+
+    internal static Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways, CancellationToken cancellationToken) =>
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, ways, null, cancellationToken);
 
     /// <summary>
     /// The same over at most <paramref name="ways"/> connections (1 or 2). With 2, and when the caller's connection is in a
@@ -32,8 +47,9 @@ public static partial class StudyPopulationExtractor
     /// controls over the members) while the first runs the cohort and the follow-up ends (decision 1103). Otherwise, or
     /// when the snapshot cannot be shared, every statement runs on the caller's connection, one after another.
     /// </summary>
-    internal static async Task<StudyPopulation> ExtractAsync(
-        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways, CancellationToken cancellationToken)
+    private static async Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways,
+        Action<IReadOnlyList<PopulationMember>>? membersKnown, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(protocol);
@@ -75,6 +91,7 @@ public static partial class StudyPopulationExtractor
                     var ids = members.Select(m => m.PersonId).ToArray();
                     var zeros = members.Select(m => m.TimeZero).ToArray();
                     cohort.SetResult((members, ids, zeros));
+                    membersKnown?.Invoke(members);
                     var ends = await EndsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, commandTimeoutSeconds, cancellationToken);
                     return (members, attrition, removedT, removedC, ends);
                 }
