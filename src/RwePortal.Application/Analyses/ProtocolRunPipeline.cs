@@ -93,7 +93,7 @@ public sealed class ProtocolRunPipeline(
 
                 // The covariates need only the members: their extraction (a read-only transaction of its own on a connection
                 // of its own, as it was after the cohort's) starts once the cohort statement has them and overlaps the rest
-                // of the study population (decision 1104).
+                // of the study population (decision 1105).
                 population = await StudyPopulationExtractor.ExtractAsync(
                     connection, source.SchemaName, source.Name, input.Purpose, protocol, StatementTimeoutSeconds,
                     members => early = HasBothArms(members) ? Task.Run(() => ExtractCovariatesAsync(source, input.Purpose, members, protocol.Assignment!, stopCovariates.Token)) : null,

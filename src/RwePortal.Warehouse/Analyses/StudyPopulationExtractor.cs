@@ -28,7 +28,7 @@ public static partial class StudyPopulationExtractor
     /// <summary>
     /// The same, calling <paramref name="membersKnown"/> with the members (in the population's order) as soon as the
     /// cohort statement has given them, while the follow-up ends, the subgroups and the negative controls are still being
-    /// read: a caller can start work that needs only the members (the run's covariates, decision 1104). The callback
+    /// read: a caller can start work that needs only the members (the run's covariates, decision 1105). The callback
     /// must return quickly (start its work, not wait for it); it is not called when the cohort statement fails.
     /// </summary>
     public static Task<StudyPopulation> ExtractAsync(
@@ -66,7 +66,7 @@ public static partial class StudyPopulationExtractor
             var helper = second?.Connection ?? reader;
             var cohort = new TaskCompletionSource<(List<PopulationMember> Members, long[] Ids, DateOnly[] Zeros)>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-            // The eligibility criteria are statements of their own (decision 1104): on the second connection while the first
+            // The eligibility criteria are statements of their own (decision 1105): on the second connection while the first
             // reads the cohort, or on the caller's before it.
             var statement = StudyPopulationSql.Cohort(protocol, schemaName, source, purpose, separateCriteria: true);
             var criteria = new TaskCompletionSource<HashSet<(long, DateOnly)>[]>(TaskCreationOptions.RunContinuationsAsynchronously);

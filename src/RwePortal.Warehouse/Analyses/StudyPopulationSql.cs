@@ -31,7 +31,7 @@ public static class StudyPopulationSql
     /// </summary>
     /// <remarks>
     /// With <paramref name="separateCriteria"/> the eligibility criteria are not evaluated in the statement (their flags are
-    /// NULL) but returned as the subgroup members statements the preview embeds, for the caller to run beside it (decision 1104).
+    /// NULL) but returned as the subgroup members statements the preview embeds, for the caller to run beside it (decision 1105).
     /// </remarks>
     public static CohortStatement Cohort(ProtocolDefinition protocol, string schemaName, string source, string purpose, bool separateCriteria = false)
     {
