@@ -301,75 +301,73 @@ public static partial class StudyPopulationExtractor
 
         // The criteria read beside the statement: fN is membership with the same index date, as the embedded EXISTS was.
         var sets = await separateCriteria;
+        var flags = new bool[statement.FlagCount];
+        foreach (var row in cohortRows)
         {
-            var flags = new bool[statement.FlagCount];
-            foreach (var row in cohortRows)
+            var consented = row.Consented;
+            var t = row.T;
+            var c = row.C;
+            if (t && c)
             {
-                var consented = row.Consented;
-                var t = row.T;
-                var c = row.C;
-                if (t && c)
+                // Not assignable: started both within the grace period. Counted in the first line only, as in the preview.
+                if (consented)
                 {
-                    // Not assignable: started both within the grace period. Counted in the first line only, as in the preview.
-                    if (consented)
-                    {
-                        counts[0, 0]++;
-                    }
-
-                    continue;
+                    counts[0, 0]++;
                 }
 
-                var arm = t ? 0 : 1;
-                if (!consented)
-                {
-                    if (t)
-                    {
-                        removedT++;
-                    }
-                    else
-                    {
-                        removedC++;
-                    }
+                continue;
+            }
 
-                    continue;
+            var arm = t ? 0 : 1;
+            if (!consented)
+            {
+                if (t)
+                {
+                    removedT++;
+                }
+                else
+                {
+                    removedC++;
                 }
 
-                counts[0, arm]++;
-                counts[1, arm]++;
-                var person = row.PersonId!.Value;
-                for (var f = 0; f < flags.Length; f++)
-                {
-                    flags[f] = row.Flags[f] ?? false;
-                }
+                continue;
+            }
 
-                for (var k = 0; k < sets.Length; k++)
-                {
-                    flags[statement.SeparateCriteria[k].Flag - 1] = sets[k].Contains((person, row.IndexDate));
-                }
+            counts[0, arm]++;
+            counts[1, arm]++;
+            var person = row.PersonId!.Value;
+            for (var f = 0; f < flags.Length; f++)
+            {
+                flags[f] = row.Flags[f] ?? false;
+            }
 
-                var ok = true;
-                for (var f = 0; f < flags.Length; f++)
-                {
-                    ok &= flags[f];
-                    if (ok)
-                    {
-                        counts[2 + f, arm]++;
-                    }
-                }
+            for (var k = 0; k < sets.Length; k++)
+            {
+                flags[statement.SeparateCriteria[k].Flag - 1] = sets[k].Contains((person, row.IndexDate));
+            }
 
-                if (protocol.Eligibility.ExcludePriorOutcome is not null)
-                {
-                    ok &= !row.Prior;
-                    if (ok)
-                    {
-                        counts[steps - 1, arm]++;
-                    }
-                }
-
+            var ok = true;
+            for (var f = 0; f < flags.Length; f++)
+            {
+                ok &= flags[f];
                 if (ok)
                 {
-                    members.Add(new PopulationMember(person, t, row.IndexDate));
+                    counts[2 + f, arm]++;
                 }
+            }
+
+            if (protocol.Eligibility.ExcludePriorOutcome is not null)
+            {
+                ok &= !row.Prior;
+                if (ok)
+                {
+                    counts[steps - 1, arm]++;
+                }
+            }
+
+            if (ok)
+            {
+                members.Add(new PopulationMember(person, t, row.IndexDate));
             }
         }
 
