@@ -2,7 +2,6 @@ using System.Data;
 using System.Globalization;
 using System.Reflection;
 using Dapper;
-using Npgsql;
 using RwePortal.Analytics.Calibration;
 using RwePortal.Analytics.Effects;
 using RwePortal.Analytics.Propensity;
@@ -124,9 +123,9 @@ public sealed class ProtocolRunPipeline(
                 {
                     await early;
                 }
-                catch (Exception stopped) when (stopped is OperationCanceledException or NpgsqlException)
+                catch (Exception stopped) when (stopped is not OutOfMemoryException)
                 {
-                    // Cancelled with the run.
+                    // Cancelled with the run, or failed on its own: the cohort step's failure is the one to report.
                 }
             }
 
