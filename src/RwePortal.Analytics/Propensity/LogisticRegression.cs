@@ -11,7 +11,14 @@ public sealed record LogisticFit(
     double[] Fitted,
     double Deviance,
     int Iterations,
-    bool Converged);
+    bool Converged)
+{
+    /// <summary>
+    /// Covariates (0-based, intercept not counted) that are linear combinations of the intercept and the covariates
+    /// before them, left out of the fit with coefficient 0 where R's glm reports NA (<see cref="LogisticRegression.FitSparse"/>).
+    /// </summary>
+    public IReadOnlyList<int> Aliased { get; init; } = [];
+}
 
 /// <summary>
 /// A covariate column stored sparsely: the rows where it is stored (ascending) and its values there; every other row is 0.
@@ -43,6 +50,12 @@ public static class LogisticRegression
 {
     public const double DefaultEpsilon = 1e-8;
     public const int DefaultMaxIterations = 25;
+
+    /// <summary>
+    /// A column is aliased when the share of its (weighted, centred and scaled) sum of squares left after projecting it
+    /// on the columns before it is below this: R² above 1 − 1e-9 with them, glm's rank test done on XᵀWX instead of on X.
+    /// </summary>
+    public const double AliasTolerance = 1e-9;
 
     /// <summary>Fits <c>y ~ 1 + columns</c>. Throws <see cref="ArgumentException"/> for a constant column.</summary>
     public static LogisticFit Fit(
@@ -178,7 +191,9 @@ public static class LogisticRegression
     /// on sparse columns, without a dense n × k design: each IRLS iteration accumulates Xᵀ·W·X row by row over the
     /// row's stored entries (Σᵢ rᵢ² work, rᵢ the row's stored entries, instead of n·k²), on all cores, then centres
     /// and scales it algebraically to the same standardised information matrix the dense fit solves; the iterates
-    /// and the stopping rule are R's. Results equal the dense fit's to rounding.
+    /// and the stopping rule are R's. Results equal the dense fit's to rounding. As glm.fit's pivoted QR does, a
+    /// column that is a linear combination of the intercept and the columns before it (<see cref="AliasTolerance"/>,
+    /// judged on the first iteration's information matrix) is left out: coefficient 0, listed in <see cref="LogisticFit.Aliased"/>.
     /// </summary>
     public static LogisticFit FitSparse(
         IReadOnlyList<SparseColumn> columns,
@@ -266,6 +281,7 @@ public static class LogisticRegression
         var iteration = 0;
         var chunks = Math.Max(1, Math.Min(Environment.ProcessorCount, n / 1000));
         var partial = new double[chunks][];
+        int[]? kept = null;
         for (iteration = 1; iteration <= maxIterations; iteration++)
         {
             for (var i = 0; i < n; i++)
@@ -348,7 +364,8 @@ public static class LogisticRegression
                 rhsVector[a] = (rawZ[a] - (means[a] * rawZ[0])) / scales[a];
             }
 
-            beta = Solve(information, rhsVector);
+            kept ??= NotAliased(info, k);
+            beta = kept.Length == k ? Solve(information, rhsVector) : SolveKept(information, rhsVector, kept);
 
             // η = β̃₀ + Σⱼ (xⱼ − mⱼ)·β̃ⱼ/sⱼ.
             var slope = new double[k];
@@ -397,7 +414,63 @@ public static class LogisticRegression
         coefficients[0] = intercept;
         var allNames = new List<string>(k) { "(Intercept)" };
         allNames.AddRange(names);
-        return new LogisticFit(allNames, coefficients, mu, dev, Math.Min(iteration, maxIterations), converged);
+        var aliased = kept is null || kept.Length == k ? [] : Enumerable.Range(1, k - 1).Except(kept).Select(j => j - 1).ToArray();
+        return new LogisticFit(allNames, coefficients, mu, dev, Math.Min(iteration, maxIterations), converged) { Aliased = aliased };
+    }
+
+    /// <summary>
+    /// The columns (intercept = 0) kept by a Cholesky factorisation in column order that skips each column whose pivot
+    /// is below <see cref="AliasTolerance"/> of its diagonal: the columns that are not linear combinations of those before them.
+    /// </summary>
+    private static int[] NotAliased(double[] info, int k)
+    {
+        var kept = new List<int>(k);
+        var factor = new double[k * k];
+        var row = new double[k];
+        for (var a = 0; a < k; a++)
+        {
+            var diagonal = info[(a * k) + a];
+            var pivot = diagonal;
+            for (var r = 0; r < kept.Count; r++)
+            {
+                var sum = info[(a * k) + kept[r]];
+                for (var q = 0; q < r; q++)
+                {
+                    sum -= factor[(r * k) + q] * row[q];
+                }
+
+                row[r] = sum / factor[(r * k) + r];
+                pivot -= row[r] * row[r];
+            }
+
+            if (diagonal > 0 && pivot > AliasTolerance * diagonal)
+            {
+                var at = kept.Count;
+                for (var q = 0; q < at; q++)
+                {
+                    factor[(at * k) + q] = row[q];
+                }
+
+                factor[(at * k) + at] = Math.Sqrt(pivot);
+                kept.Add(a);
+            }
+        }
+
+        return [.. kept];
+    }
+
+    /// <summary>The solution on the kept columns; 0 for the others.</summary>
+    private static Vector<double> SolveKept(Matrix<double> information, Vector<double> rhs, int[] kept)
+    {
+        var reduced = DenseMatrix.Create(kept.Length, kept.Length, (a, b) => information[kept[a], kept[b]]);
+        var solution = Solve(reduced, Vector<double>.Build.Dense(kept.Length, a => rhs[kept[a]]));
+        var beta = Vector<double>.Build.Dense(rhs.Count);
+        for (var a = 0; a < kept.Length; a++)
+        {
+            beta[kept[a]] = solution[a];
+        }
+
+        return beta;
     }
 
     /// <summary>

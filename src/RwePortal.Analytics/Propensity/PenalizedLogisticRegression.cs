@@ -52,6 +52,12 @@ public sealed record PenalizedOptions
 
     public int MaxSweeps { get; init; } = 1000;
 
+    /// <summary>
+    /// Convergence of the cross-validation folds' fits when it differs from <see cref="Tolerance"/> (which the final fit
+    /// keeps): the held-out deviances that choose λ need less precision than the coefficients of the model.
+    /// </summary>
+    public double? CrossValidationTolerance { get; init; }
+
     public int Seed { get; init; } = 20261124;
 
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
@@ -117,12 +123,71 @@ public static class PenalizedLogisticRegression
         return state.Snapshot(lambda);
     }
 
-    /// <summary>Chooses λ by k-fold cross-validation and refits on everyone at the chosen λ.</summary>
+    /// <summary>
+    /// Chooses λ by k-fold cross-validation and refits on everyone at the chosen λ. With the L1 penalty a column
+    /// identical to an earlier one is left out and gets coefficient 0: coordinate descent never moves it from 0 (the
+    /// earlier copy, updated first in each sweep, leaves its gradient inside ±λ), so the fit is the same without the
+    /// passes over it.
+    /// </summary>
     public static CrossValidatedFit FitCrossValidated(SparseBinaryMatrix x, int[] y, PenalizedOptions options)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Penalty == Penalty.L1 && DistinctColumns(x) is var distinct && distinct.Length < x.Columns)
+        {
+            var reduced = SparseBinaryMatrix.FromColumns(x.Rows, [.. distinct.Select(j => x.Column(j).ToArray())], [.. distinct.Select(j => x.Names[j])]);
+            var fit = FitCrossValidatedDistinct(reduced, y, options);
+            var coefficients = new double[x.Columns];
+            for (var k = 0; k < distinct.Length; k++)
+            {
+                coefficients[distinct[k]] = fit.Fit.Coefficients[k];
+            }
+
+            return fit with { Fit = fit.Fit with { Coefficients = coefficients } };
+        }
+
+        return FitCrossValidatedDistinct(x, y, options);
+    }
+
+    /// <summary>The columns that are not a copy of an earlier column (the same rows), ascending.</summary>
+    internal static int[] DistinctColumns(SparseBinaryMatrix x)
+    {
+        var first = new Dictionary<int, List<int>>();
+        var kept = new List<int>(x.Columns);
+        for (var j = 0; j < x.Columns; j++)
+        {
+            var column = x.Column(j);
+            var hash = new HashCode();
+            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(column));
+            var key = hash.ToHashCode();
+            if (!first.TryGetValue(key, out var candidates))
+            {
+                first[key] = candidates = [];
+            }
+
+            var copy = false;
+            foreach (var other in candidates)
+            {
+                if (x.Column(other).SequenceEqual(column))
+                {
+                    copy = true;
+                    break;
+                }
+            }
+
+            if (!copy)
+            {
+                candidates.Add(j);
+                kept.Add(j);
+            }
+        }
+
+        return [.. kept];
+    }
+
+    private static CrossValidatedFit FitCrossValidatedDistinct(SparseBinaryMatrix x, int[] y, PenalizedOptions options)
+    {
         if (options.MaxPersonsForFitting is { } most && y.Length > most)
         {
             var chosen = Subsample(y, most, options.Seed);
@@ -234,7 +299,7 @@ public static class PenalizedLogisticRegression
                 train[i] = fold[i] != f;
             }
 
-            states[f] = new State(x, y, train, options with { MaxDegreeOfParallelism = 1 });
+            states[f] = new State(x, y, train, options with { MaxDegreeOfParallelism = 1, Tolerance = options.CrossValidationTolerance ?? options.Tolerance });
         });
 
         var meanDeviance = new List<double>();

@@ -51,6 +51,12 @@ public sealed class ProtocolRunPipeline(
     /// </summary>
     public const int MaxPersonsForLasso = 20_000;
 
+    /// <summary>
+    /// Convergence of the lasso's cross-validation folds (CohortMethod's Cyclops tolerance, 2e-7); the lasso's final fit
+    /// keeps <see cref="PenalizedOptions.Tolerance"/> (decision 1104).
+    /// </summary>
+    public const double CrossValidationTolerance = 2e-7;
+
     /// <summary>At most this many covariates are refitted without penalty after the lasso.</summary>
     private const int MaxRefitColumns = 500;
 
@@ -75,26 +81,55 @@ public sealed class ProtocolRunPipeline(
         StudyPopulation population;
         CovariateData data;
         PersonPeriodData? personPeriods;
-        await using (var connection = await warehouse.OpenAsync(cancellationToken))
+        using var stopCovariates = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<CovariateData>? early = null;
+        try
         {
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
-            population = await StudyPopulationExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, StatementTimeoutSeconds, cancellationToken);
-            personPeriods = protocol.Contrast!.Type == ContrastType.PerProtocol
-                ? await PersonPeriodExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, population.Members, PersonPeriodExtractor.DefaultPeriodDays, StatementTimeoutSeconds, cancellationToken)
-                : null;
-            var treated = population.Members.Count(m => m.Treated);
-            if (treated == 0 || treated == population.Members.Count)
+            await using (var connection = await warehouse.OpenAsync(cancellationToken))
             {
-                throw new ProtocolRunFailedException("Run.ArmEmpty", $"The {(treated == 0 ? protocol.Strategies!.Treatment.Label : protocol.Strategies!.Comparator.Label)} arm of the study population is empty.");
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+                await connection.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: transaction, cancellationToken: cancellationToken));
+
+                // The covariates need only the members: their extraction (a read-only transaction of its own on a connection
+                // of its own, as it was after the cohort's) starts once the cohort statement has them and overlaps the rest
+                // of the study population (decision 1105).
+                population = await StudyPopulationExtractor.ExtractAsync(
+                    connection, source.SchemaName, source.Name, input.Purpose, protocol, StatementTimeoutSeconds,
+                    members => early = HasBothArms(members) ? Task.Run(() => ExtractCovariatesAsync(source, input.Purpose, members, protocol.Assignment!, stopCovariates.Token)) : null,
+                    cancellationToken);
+                personPeriods = protocol.Contrast!.Type == ContrastType.PerProtocol
+                    ? await PersonPeriodExtractor.ExtractAsync(connection, source.SchemaName, source.Name, input.Purpose, protocol, population.Members, PersonPeriodExtractor.DefaultPeriodDays, StatementTimeoutSeconds, cancellationToken)
+                    : null;
+                if (!HasBothArms(population.Members))
+                {
+                    var treated = population.Members.Count(m => m.Treated);
+                    throw new ProtocolRunFailedException("Run.ArmEmpty", $"The {(treated == 0 ? protocol.Strategies!.Treatment.Label : protocol.Strategies!.Comparator.Label)} arm of the study population is empty.");
+                }
+
+                await transaction.CommitAsync(cancellationToken);
             }
 
-            await transaction.CommitAsync(cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-
-            // The extractor reads in a read-only transaction of its own on the same connection.
             progress.Report(new AnalysisProgress(AnalysisStep.Covariates, $"baseline covariates of {run.Count(population.Members.Count, "persons").Display} persons"));
-            data = await covariates.ExtractAsync(connection, source, input.Purpose, population.Persons, protocol.Assignment!, cancellationToken);
+            data = await (early ?? ExtractCovariatesAsync(source, input.Purpose, population.Members, protocol.Assignment!, cancellationToken));
+        }
+        catch
+        {
+            // A failed or cancelled cohort step leaves no extraction running behind it.
+            await stopCovariates.CancelAsync();
+            if (early is not null)
+            {
+                try
+                {
+                    await early;
+                }
+                catch (Exception stopped) when (stopped is not OutOfMemoryException)
+                {
+                    // Cancelled with the run, or failed on its own: the cohort step's failure is the one to report.
+                }
+            }
+
+            throw;
         }
 
         var n = population.Members.Count;
@@ -338,6 +373,7 @@ public sealed class ProtocolRunPipeline(
                 Folds = folds,
                 Seed = seed,
                 MaxPersonsForFitting = MaxPersonsForLasso,
+                CrossValidationTolerance = CrossValidationTolerance,
                 OnStep = step =>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -412,6 +448,11 @@ public sealed class ProtocolRunPipeline(
             }
 
             notes.Add($"propensity model: logistic regression on {kept.Count} covariates, {fit.Iterations} iterations");
+            if (fit.Aliased.Count > 0)
+            {
+                notes.Add($"{fit.Aliased.Count} of them are linear combinations of the others (e.g. a concept and its one-concept group, or a window holding every occurrence): no coefficient of their own, as in R's glm");
+            }
+
             return (Clip(fit.Fitted), kept.Count);
         }
 
@@ -423,6 +464,20 @@ public sealed class ProtocolRunPipeline(
     {
         var at = covariate.Group.LastIndexOf('/');
         return groups.Contains(at < 0 ? covariate.Group : covariate.Group[..at]);
+    }
+
+    private static bool HasBothArms(IReadOnlyList<PopulationMember> members)
+    {
+        var treated = members.Count(m => m.Treated);
+        return treated > 0 && treated < members.Count;
+    }
+
+    /// <summary>The members' baseline covariates over a warehouse connection of their own.</summary>
+    private async Task<CovariateData> ExtractCovariatesAsync(
+        AnalysisSource source, string purpose, IReadOnlyList<PopulationMember> members, Assignment assignment, CancellationToken cancellationToken)
+    {
+        await using var connection = await warehouse.OpenAsync(cancellationToken);
+        return await covariates.ExtractAsync(connection, source, purpose, [.. members.Select(m => m.Person)], assignment, cancellationToken);
     }
 
     /// <summary>Propensity scores kept inside (0, 1) so weights stay finite.</summary>

@@ -23,7 +23,22 @@ public static partial class StudyPopulationExtractor
 
     public static Task<StudyPopulation> ExtractAsync(
         NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, CancellationToken cancellationToken) =>
-        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, cancellationToken);
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, null, cancellationToken);
+
+    /// <summary>
+    /// The same, calling <paramref name="membersKnown"/> with the members (in the population's order) as soon as the
+    /// cohort statement has given them, while the follow-up ends, the subgroups and the negative controls are still being
+    /// read: a caller can start work that needs only the members (the run's covariates, decision 1105). The callback
+    /// must return quickly (start its work, not wait for it); it is not called when the cohort statement fails.
+    /// </summary>
+    public static Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds,
+        Action<IReadOnlyList<PopulationMember>> membersKnown, CancellationToken cancellationToken) =>
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, 2, membersKnown, cancellationToken);
+
+    internal static Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways, CancellationToken cancellationToken) =>
+        ExtractAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, ways, null, cancellationToken);
 
     /// <summary>
     /// The same over at most <paramref name="ways"/> connections (1 or 2). With 2, and when the caller's connection is in a
@@ -32,8 +47,9 @@ public static partial class StudyPopulationExtractor
     /// controls over the members) while the first runs the cohort and the follow-up ends (decision 1103). Otherwise, or
     /// when the snapshot cannot be shared, every statement runs on the caller's connection, one after another.
     /// </summary>
-    internal static async Task<StudyPopulation> ExtractAsync(
-        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways, CancellationToken cancellationToken)
+    private static async Task<StudyPopulation> ExtractAsync(
+        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int commandTimeoutSeconds, int ways,
+        Action<IReadOnlyList<PopulationMember>>? membersKnown, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(protocol);
@@ -50,32 +66,78 @@ public static partial class StudyPopulationExtractor
             var helper = second?.Connection ?? reader;
             var cohort = new TaskCompletionSource<(List<PopulationMember> Members, long[] Ids, DateOnly[] Zeros)>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-            async Task<(List<(long, DateOnly)>[] Subgroups, NegativeControlRows Controls)> Independent()
+            // The eligibility criteria are statements of their own (decision 1105): on the second connection while the first
+            // reads the cohort, or on the caller's before it.
+            var statement = StudyPopulationSql.Cohort(protocol, schemaName, source, purpose, separateCriteria: true);
+            var criteria = new TaskCompletionSource<HashSet<(long, DateOnly)>[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var heterogeneity = protocol.AnalysisPlan!.Heterogeneity;
+            var subgroupSets = new List<(long, DateOnly)>[heterogeneity.Count];
+            var pending = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, heterogeneity.Count));
+
+            async Task CriteriaAsync(NpgsqlConnection connection)
             {
-                var sets = new List<(long, DateOnly)>[protocol.AnalysisPlan!.Heterogeneity.Count];
-                for (var s = 0; s < sets.Length; s++)
+                try
+                {
+                    var sets = new HashSet<(long, DateOnly)>[statement.SeparateCriteria.Count];
+                    for (var k = 0; k < sets.Length; k++)
+                    {
+                        sets[k] = [.. await MembersAsync(connection, statement.SeparateCriteria[k].Members, commandTimeoutSeconds, cancellationToken)];
+                    }
+
+                    criteria.SetResult(sets);
+                }
+                catch (Exception e)
+                {
+                    criteria.TrySetException(e);
+                    throw;
+                }
+            }
+
+            // Each connection takes the next heterogeneity subgroup when it has nothing else to read.
+            async Task SubgroupsAsync(NpgsqlConnection connection)
+            {
+                while (pending.TryDequeue(out var s))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var subgroup = protocol.AnalysisPlan.Heterogeneity[s];
+                    var subgroup = heterogeneity[s];
                     var compiled = StudyPopulationSql.SubgroupMembers(protocol, subgroup.Criteria, subgroup.Name, schemaName, source, purpose);
-                    var rows = await helper.QueryAsync<(long PersonId, DateTime? IndexDate)>(Command(compiled.Sql, compiled.Parameters, commandTimeoutSeconds, cancellationToken));
-                    sets[s] = [.. rows.Where(r => r.IndexDate is not null).Select(r => (r.PersonId, DateOnly.FromDateTime(r.IndexDate!.Value)))];
+                    subgroupSets[s] = await MembersAsync(connection, compiled, commandTimeoutSeconds, cancellationToken);
+                }
+            }
+
+            async Task<(List<(long, DateOnly)>[] Subgroups, NegativeControlRows Controls)> Independent()
+            {
+                if (second is not null)
+                {
+                    await CriteriaAsync(helper);
                 }
 
+                await SubgroupsAsync(helper);
                 var (_, ids, zeros) = await cohort.Task;
                 var controls = await NegativeControlRowsAsync(helper, schemaName, source, purpose, protocol, ids, zeros, commandTimeoutSeconds, cancellationToken);
-                return (sets, controls);
+                return (subgroupSets, controls);
             }
 
             async Task<(List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC, Ends Ends)> Dependent()
             {
                 try
                 {
-                    var (members, attrition, removedT, removedC) = await CohortAsync(reader, schemaName, source, purpose, protocol, commandTimeoutSeconds, cancellationToken);
+                    if (second is null)
+                    {
+                        await CriteriaAsync(reader);
+                    }
+
+                    var (members, attrition, removedT, removedC) = await CohortAsync(reader, statement, criteria.Task, protocol, commandTimeoutSeconds, cancellationToken);
                     var ids = members.Select(m => m.PersonId).ToArray();
                     var zeros = members.Select(m => m.TimeZero).ToArray();
                     cohort.SetResult((members, ids, zeros));
+                    membersKnown?.Invoke(members);
                     var ends = await EndsAsync(reader, schemaName, source, purpose, protocol, members, ids, zeros, commandTimeoutSeconds, cancellationToken);
+                    if (second is not null)
+                    {
+                        await SubgroupsAsync(reader);
+                    }
+
                     return (members, attrition, removedT, removedC, ends);
                 }
                 catch (Exception e)
@@ -203,74 +265,109 @@ public static partial class StudyPopulationExtractor
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9A-F]+(-[0-9A-F]+)+$")]
     private static partial System.Text.RegularExpressions.Regex SnapshotId();
 
-    private static async Task<(List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC)> CohortAsync(
-        NpgsqlConnection reader, string schemaName, string source, string purpose, ProtocolDefinition protocol, int timeout, CancellationToken cancellationToken)
+    /// <summary>The members of a compiled subgroup statement: (person, index date) of each consented member.</summary>
+    private static async Task<List<(long, DateOnly)>> MembersAsync(NpgsqlConnection connection, CompiledSubgroup compiled, int timeout, CancellationToken cancellationToken)
     {
-        var statement = StudyPopulationSql.Cohort(protocol, schemaName, source, purpose);
+        var rows = await connection.QueryAsync<(long PersonId, DateTime? IndexDate)>(Command(compiled.Sql, compiled.Parameters, timeout, cancellationToken));
+        return [.. rows.Where(r => r.IndexDate is not null).Select(r => (r.PersonId, DateOnly.FromDateTime(r.IndexDate!.Value)))];
+    }
+
+    /// <summary>One row of the cohort statement: the person (when consented), time zero, consent, the arms' flags, each step's flag and the prior outcome.</summary>
+    private sealed record CohortRow(long? PersonId, DateOnly IndexDate, bool Consented, bool T, bool C, bool?[] Flags, bool Prior);
+
+    private static async Task<(List<PopulationMember> Members, List<PopulationAttritionStep> Attrition, long RemovedT, long RemovedC)> CohortAsync(
+        NpgsqlConnection reader, StudyPopulationSql.CohortStatement statement, Task<HashSet<(long, DateOnly)>[]> separateCriteria, ProtocolDefinition protocol, int timeout, CancellationToken cancellationToken)
+    {
         var steps = statement.Steps.Count + (protocol.Eligibility!.ExcludePriorOutcome is null ? 0 : 1);
         var counts = new long[steps, 2];
         long removedT = 0, removedC = 0;
         var members = new List<PopulationMember>();
+        var cohortRows = new List<CohortRow>();
         await using (var rows = await reader.ExecuteReaderAsync(Command(statement.Sql, statement.Parameters, timeout, cancellationToken)))
         {
-            var flags = new bool[statement.FlagCount];
             while (await rows.ReadAsync(cancellationToken))
             {
-                var consented = rows.GetBoolean(2);
-                var t = rows.GetBoolean(3);
-                var c = rows.GetBoolean(4);
-                if (t && c)
+                var read = new bool?[statement.FlagCount];
+                for (var f = 0; f < read.Length; f++)
                 {
-                    // Not assignable: started both within the grace period. Counted in the first line only, as in the preview.
-                    if (consented)
-                    {
-                        counts[0, 0]++;
-                    }
-
-                    continue;
+                    read[f] = rows.IsDBNull(5 + f) ? null : rows.GetBoolean(5 + f);
                 }
 
-                var arm = t ? 0 : 1;
-                if (!consented)
-                {
-                    if (t)
-                    {
-                        removedT++;
-                    }
-                    else
-                    {
-                        removedC++;
-                    }
+                cohortRows.Add(new CohortRow(
+                    rows.IsDBNull(0) ? null : rows.GetInt64(0), rows.GetFieldValue<DateOnly>(1), rows.GetBoolean(2), rows.GetBoolean(3), rows.GetBoolean(4),
+                    read, rows.GetBoolean(5 + statement.FlagCount)));
+            }
+        }
 
-                    continue;
+        // The criteria read beside the statement: fN is membership with the same index date, as the embedded EXISTS was.
+        var sets = await separateCriteria;
+        var flags = new bool[statement.FlagCount];
+        foreach (var row in cohortRows)
+        {
+            var consented = row.Consented;
+            var t = row.T;
+            var c = row.C;
+            if (t && c)
+            {
+                // Not assignable: started both within the grace period. Counted in the first line only, as in the preview.
+                if (consented)
+                {
+                    counts[0, 0]++;
                 }
 
-                counts[0, arm]++;
-                counts[1, arm]++;
-                var ok = true;
-                for (var f = 0; f < flags.Length; f++)
+                continue;
+            }
+
+            var arm = t ? 0 : 1;
+            if (!consented)
+            {
+                if (t)
                 {
-                    ok &= rows.GetBoolean(5 + f);
-                    if (ok)
-                    {
-                        counts[2 + f, arm]++;
-                    }
+                    removedT++;
+                }
+                else
+                {
+                    removedC++;
                 }
 
-                var prior = rows.GetBoolean(5 + flags.Length);
-                if (protocol.Eligibility.ExcludePriorOutcome is not null)
-                {
-                    ok &= !prior;
-                    if (ok)
-                    {
-                        counts[steps - 1, arm]++;
-                    }
-                }
+                continue;
+            }
 
+            counts[0, arm]++;
+            counts[1, arm]++;
+            var person = row.PersonId!.Value;
+            for (var f = 0; f < flags.Length; f++)
+            {
+                flags[f] = row.Flags[f] ?? false;
+            }
+
+            for (var k = 0; k < sets.Length; k++)
+            {
+                flags[statement.SeparateCriteria[k].Flag - 1] = sets[k].Contains((person, row.IndexDate));
+            }
+
+            var ok = true;
+            for (var f = 0; f < flags.Length; f++)
+            {
+                ok &= flags[f];
                 if (ok)
                 {
-                    members.Add(new PopulationMember(rows.GetInt64(0), t, rows.GetFieldValue<DateOnly>(1)));
+                    counts[2 + f, arm]++;
                 }
+            }
+
+            if (protocol.Eligibility.ExcludePriorOutcome is not null)
+            {
+                ok &= !row.Prior;
+                if (ok)
+                {
+                    counts[steps - 1, arm]++;
+                }
+            }
+
+            if (ok)
+            {
+                members.Add(new PopulationMember(person, t, row.IndexDate));
             }
         }
 

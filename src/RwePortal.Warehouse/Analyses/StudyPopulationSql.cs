@@ -18,17 +18,25 @@ public static class StudyPopulationSql
     public sealed record Statement(string Sql, IReadOnlyList<SqlParameter> Parameters);
 
     /// <summary>The cohort: one row per person with an index event (person_id NULL unless consented) and its flags.</summary>
-    public sealed record CohortStatement(string Sql, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps, int FlagCount);
+    public sealed record CohortStatement(string Sql, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps, int FlagCount)
+    {
+        /// <summary>The eligibility criteria read as statements of their own (fN NULL in the cohort's rows): see <see cref="CompiledCohort.SeparateCriteria"/>.</summary>
+        public IReadOnlyList<(int Flag, CompiledSubgroup Members)> SeparateCriteria { get; init; } = [];
+    }
 
     /// <summary>
     /// One row per person with an index event: person_id (only when consented), index_date, consented, t, c (strategies
     /// dispensed within the grace period), f1..fN (each eligibility step) and prior (the outcome before time zero, within
     /// the look-back when one is given; false when the protocol does not exclude a prior outcome).
     /// </summary>
-    public static CohortStatement Cohort(ProtocolDefinition protocol, string schemaName, string source, string purpose)
+    /// <remarks>
+    /// With <paramref name="separateCriteria"/> the eligibility criteria are not evaluated in the statement (their flags are
+    /// NULL) but returned as the subgroup members statements the preview embeds, for the caller to run beside it (decision 1105).
+    /// </remarks>
+    public static CohortStatement Cohort(ProtocolDefinition protocol, string schemaName, string source, string purpose, bool separateCriteria = false)
     {
         var input = ProtocolPreviewInput.From(protocol) ?? throw new ArgumentException("the protocol has no strategies", nameof(protocol));
-        var cohort = ProtocolPreviewCompiler.CompileCohort(input, schemaName, source, purpose);
+        var cohort = ProtocolPreviewCompiler.CompileCohort(input, schemaName, source, purpose, separateCriteria);
         var builder = new Builder(Quote(schemaName), [.. cohort.Parameters], "o");
         var prior = "false";
         if (protocol.Eligibility?.ExcludePriorOutcome is { } exclusion && protocol.Outcome is { } outcome)
@@ -45,7 +53,7 @@ public static class StudyPopulationSql
                    {prior} AS prior
             FROM flags f
             """;
-        return new CohortStatement(sql, builder.Parameters, cohort.Steps, cohort.FlagCount);
+        return new CohortStatement(sql, builder.Parameters, cohort.Steps, cohort.FlagCount) { SeparateCriteria = cohort.SeparateCriteria };
     }
 
     /// <summary>

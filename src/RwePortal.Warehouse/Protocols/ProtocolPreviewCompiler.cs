@@ -40,7 +40,15 @@ public sealed record CompiledPreview(string Sql, IReadOnlyList<SqlParameter> Par
 /// The preview's cohort as the opening of a statement: <see cref="With"/> ends with the <c>flags</c> CTE; the labels of
 /// the steps (index, grace period, then one per flag, in order) and the number of flags (f1..fN).
 /// </summary>
-public sealed record CompiledCohort(string With, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps, int FlagCount);
+public sealed record CompiledCohort(string With, IReadOnlyList<SqlParameter> Parameters, IReadOnlyList<string> Steps, int FlagCount)
+{
+    /// <summary>
+    /// With <c>separateCriteria</c>: the flags (1-based fN) that are the eligibility criteria, each left NULL in <c>flags</c>
+    /// and given here as its subgroup members statement (the one the preview embeds): fN is whether the person is among its
+    /// members with the same index date.
+    /// </summary>
+    public IReadOnlyList<(int Flag, CompiledSubgroup Members)> SeparateCriteria { get; init; } = [];
+}
 
 /// <summary>
 /// Compiles the cohort preview of a protocol into ONE parameterized statement over a source's cdm schema. Time zero
@@ -78,13 +86,13 @@ public static partial class ProtocolPreviewCompiler
     /// consented, t and c: the strategies dispensed within the grace period, f1..fN: each step after the grace period).
     /// The run's study population reads it, so the preview and the run mean the same cohort.
     /// </summary>
-    public static CompiledCohort CompileCohort(ProtocolPreviewInput input, string schemaName, string source, string purpose)
+    public static CompiledCohort CompileCohort(ProtocolPreviewInput input, string schemaName, string source, string purpose, bool separateCriteria = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentException.ThrowIfNullOrWhiteSpace(source);
         ArgumentException.ThrowIfNullOrWhiteSpace(purpose);
         var schema = "\"" + SchemaName.Validate(schemaName) + "\"";
-        return new Emitter(schema, schemaName, source, purpose).EmitCohort(input);
+        return new Emitter(schema, schemaName, source, purpose).EmitCohort(input, separateCriteria);
     }
 
     /// <summary>Time zero as the index event of a subgroup: the first dispensing of either strategy, in the study period when one is given.</summary>
@@ -155,7 +163,7 @@ public static partial class ProtocolPreviewCompiler
 
         public CompiledPreview Emit(ProtocolPreviewInput input, TimeZeroBinning binning)
         {
-            var (ctes, steps, flagCount) = Cohort(input);
+            var (ctes, steps, flagCount, _) = Cohort(input, false);
             var bin = binning == TimeZeroBinning.Month ? "to_char(index_date, 'YYYY-MM')" : "to_char(index_date, 'YYYY')";
             var select = new StringBuilder(
                 $"""
@@ -178,14 +186,17 @@ public static partial class ProtocolPreviewCompiler
             return new CompiledPreview(sql, _parameters, steps, binning);
         }
 
-        public CompiledCohort EmitCohort(ProtocolPreviewInput input)
+        public CompiledCohort EmitCohort(ProtocolPreviewInput input, bool separateCriteria)
         {
-            var (ctes, steps, flagCount) = Cohort(input);
-            return new CompiledCohort("WITH" + string.Join(",", ctes), _parameters, steps, flagCount);
+            var (ctes, steps, flagCount, separate) = Cohort(input, separateCriteria);
+            return new CompiledCohort("WITH" + string.Join(",", ctes), _parameters, steps, flagCount) { SeparateCriteria = separate };
         }
 
-        /// <summary>The CTEs up to <c>flags</c> (one row per person with an index event: consent, arm flags t/c, one flag per step), the step labels and the number of flags.</summary>
-        private (List<string> Ctes, List<string> Steps, int FlagCount) Cohort(ProtocolPreviewInput input)
+        /// <summary>
+        /// The CTEs up to <c>flags</c> (one row per person with an index event: consent, arm flags t/c, one flag per step), the
+        /// step labels, the number of flags and, when <paramref name="separateCriteria"/>, the criteria left to the caller.
+        /// </summary>
+        private (List<string> Ctes, List<string> Steps, int FlagCount, List<(int, CompiledSubgroup)> Separate) Cohort(ProtocolPreviewInput input, bool separateCriteria)
         {
             var strategies = input.Strategies;
             var from = input.TimeZero?.StudyPeriodFrom;
@@ -221,9 +232,17 @@ public static partial class ProtocolPreviewCompiler
             // criterion, its positional parameters renamed so the steps share one parameter list.
             var index = IndexEvent(strategies, input.TimeZero);
             var eligibilitySteps = EligibilitySteps(input.Eligibility);
+            var statements = new List<CompiledSubgroup?>();
             for (var i = 0; i < eligibilitySteps.Count; i++)
             {
                 var members = SubgroupCompiler.CompileMembers(new SubgroupDefinition(1, null, index, [eligibilitySteps[i]]), schemaName, source, purpose);
+                if (separateCriteria)
+                {
+                    statements.Add(members);
+                    continue;
+                }
+
+                statements.Add(null);
                 ctes.Add($"\ne{i + 1} AS MATERIALIZED (\n{Embed(members, $"e{i + 1}_")}\n)");
             }
 
@@ -253,14 +272,20 @@ public static partial class ProtocolPreviewCompiler
             };
             var flags = new List<string> { Observed(strategies.NewUserWashoutDays) };
             var labels = eligibilitySteps.Select(SubgroupCompiler.Describe).ToList();
-            var eligibilityFlags = eligibilitySteps.Select((_, i) => $"EXISTS (SELECT 1 FROM e{i + 1} m WHERE m.person_id = b.person_id AND m.index_date = b.index_date)").ToList();
+            var eligibilityFlags = eligibilitySteps.Select((_, i) => statements[i] is null
+                ? $"EXISTS (SELECT 1 FROM e{i + 1} m WHERE m.person_id = b.person_id AND m.index_date = b.index_date)"
+                : "CAST(NULL AS boolean)").ToList();
             if (input.Eligibility.PriorObservationDays is { } observed)
             {
                 // After age (when given), as the first look-back of eligibility.
                 var at = input.Eligibility.MinAge is not null || input.Eligibility.MaxAge is not null ? 1 : 0;
                 labels.Insert(at, $"observed at least {observed} days before time zero");
                 eligibilityFlags.Insert(at, Observed(observed));
+                statements.Insert(at, null);
             }
+
+            // The new-user washout is f1; the eligibility steps follow from f2.
+            var separate = statements.Select((members, i) => (Flag: i + 2, Members: members)).Where(x => x.Members is not null).Select(x => (x.Flag, x.Members!)).ToList();
 
             steps.AddRange(labels);
             flags.AddRange(eligibilityFlags);
@@ -273,7 +298,7 @@ public static partial class ProtocolPreviewCompiler
 
             // Materialized so that each person's flags are computed once, not again in every count that filters on them.
             ctes.Add($"\nflags AS MATERIALIZED (\n    SELECT {columns}\n    FROM population b\n)");
-            return (ctes, steps, flags.Count);
+            return (ctes, steps, flags.Count, separate);
         }
 
         /// <summary>A compiled subgroup statement with its positional parameters (@p0, @p1, ...) renamed and added to ours.</summary>

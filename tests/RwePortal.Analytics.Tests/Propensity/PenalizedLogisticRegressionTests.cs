@@ -160,4 +160,45 @@ public sealed class PenalizedLogisticRegressionTests
         Assert.Equal(6000, all.FittedOn);
         Assert.Equal(PenalizedLogisticRegression.FitCrossValidated(x, y, options with { MaxPersonsForFitting = null }).Fit.Coefficients, all.Fit.Coefficients);
     }
+
+    [Fact]
+    public void Cross_validated_L1_leaves_copies_of_a_column_at_zero_with_the_fit_of_the_matrix_without_them()
+    {
+        var truth = new Dictionary<int, double> { [0] = 1.2, [1] = -1.0, [2] = 0.9 };
+        var (x, y) = Synthetic.SparseProblem(3000, 30, 0.08, truth, -0.4, seed: 23);
+        var options = new PenalizedOptions { Folds = 5, PathLength = 15, Seed = 7 };
+
+        // Columns 0 and 1 again, after the others (the same rows: a concept and its one-concept group).
+        var columns = Enumerable.Range(0, x.Columns).Select(j => x.Column(j).ToArray()).Append(x.Column(0).ToArray()).Append(x.Column(1).ToArray()).ToArray();
+        var withCopies = SparseBinaryMatrix.FromColumns(x.Rows, columns, [.. x.Names, "copy of 0", "copy of 1"]);
+        Assert.Equal(Enumerable.Range(0, x.Columns), PenalizedLogisticRegression.DistinctColumns(withCopies));
+
+        var expected = PenalizedLogisticRegression.FitCrossValidated(x, y, options);
+        var actual = PenalizedLogisticRegression.FitCrossValidated(withCopies, y, options);
+        Assert.Equal(expected.MeanDeviance, actual.MeanDeviance);
+        Assert.Equal(expected.Fit.Lambda, actual.Fit.Lambda);
+        Assert.Equal([.. expected.Fit.Coefficients, 0, 0], actual.Fit.Coefficients);
+        Assert.Equal(expected.Fit.Fitted, actual.Fit.Fitted);
+    }
+
+    [Fact]
+    public void Cross_validation_tolerance_applies_to_the_folds_only_and_the_final_fit_keeps_the_fit_tolerance()
+    {
+        var truth = new Dictionary<int, double> { [0] = 1.2, [1] = -1.0, [2] = 0.9 };
+        var (x, y) = Synthetic.SparseProblem(3000, 40, 0.08, truth, -0.4, seed: 29);
+        var options = new PenalizedOptions { Folds = 5, PathLength = 15, Seed = 7, Tolerance = 1e-13 };
+        var tight = PenalizedLogisticRegression.FitCrossValidated(x, y, options);
+        var loose = PenalizedLogisticRegression.FitCrossValidated(x, y, options with { CrossValidationTolerance = 1e-3 });
+
+        // The folds stopped earlier: other held-out deviances.
+        Assert.NotEqual(tight.MeanDeviance, loose.MeanDeviance);
+
+        // The final fit at the λ the loose folds chose is the fit from scratch at that λ to the fit tolerance.
+        var direct = PenalizedLogisticRegression.Fit(x, y, loose.Fit.Lambda, options with { Tolerance = 1e-15 });
+        Assert.Equal(direct.Intercept, loose.Fit.Intercept, 6);
+        for (var j = 0; j < x.Columns; j++)
+        {
+            Assert.Equal(direct.Coefficients[j], loose.Fit.Coefficients[j], 6);
+        }
+    }
 }

@@ -131,4 +131,34 @@ public sealed class SparseLogisticRegressionTests
         Assert.NotNull(expected);
         Assert.Equal(expected, actual);
     }
+
+    [Fact]
+    public void Sparse_fit_leaves_out_columns_that_are_linear_combinations_of_earlier_ones_and_fits_the_rest_as_without_them()
+    {
+        const int n = 3000;
+        var (x, y) = Synthetic.SparseProblem(n, 6, 0.2, new Dictionary<int, double> { [0] = 0.8, [1] = -0.6 }, -0.3, seed: 41);
+        var columns = Enumerable.Range(0, x.Columns).Select(j => Sparse(x.DenseColumn(j))).ToList();
+        var names = x.Names.ToList();
+
+        // A copy of column 0 (a concept and its one-concept group) and 1 − column 2 (with the intercept, a combination).
+        var copy = Sparse(x.DenseColumn(0));
+        var complement = Sparse([.. x.DenseColumn(2).Select(v => 1 - v)]);
+        var withAliased = columns.Take(3).Append(copy).Concat(columns.Skip(3)).Append(complement).ToList();
+        var aliasedNames = names.Take(3).Append("copy of 0").Concat(names.Skip(3)).Append("1 - column 2").ToList();
+
+        var expected = LogisticRegression.FitSparse(columns, names, y);
+        var actual = LogisticRegression.FitSparse(withAliased, aliasedNames, y);
+        Assert.True(expected.Converged);
+        Assert.True(actual.Converged);
+        Assert.Equal([3, 7], actual.Aliased);
+        Assert.Empty(expected.Aliased);
+        Assert.Equal(0, actual.Coefficients[1 + 3]);
+        Assert.Equal(0, actual.Coefficients[1 + 7]);
+        Assert.Equal(expected.Iterations, actual.Iterations);
+        Assert.Equal(expected.Deviance, actual.Deviance, 9);
+        for (var i = 0; i < n; i++)
+        {
+            Assert.Equal(expected.Fitted[i], actual.Fitted[i], 12);
+        }
+    }
 }

@@ -90,6 +90,28 @@ public sealed class PopulationSnapshotTests(CohortWarehouseFixture fixture)
     }
 
     [Fact]
+    public async Task The_members_are_handed_over_once_the_cohort_statement_has_them_before_the_rest_is_read()
+    {
+        var protocol = Protocol();
+        await using var connection = await fixture.Reader.OpenAsync(CancellationToken.None);
+        var (_, transaction) = await RepeatableReadAsync(connection);
+        var source = fixture.EunomiaSource;
+        IReadOnlyList<PopulationMember>? handed = null;
+        var calls = 0;
+        var population = await StudyPopulationExtractor.ExtractAsync(connection, source.SchemaName, source.Name, "research", protocol, 600, members =>
+        {
+            calls++;
+            handed = members;
+        }, CancellationToken.None);
+        await transaction.CommitAsync();
+
+        Assert.Equal(1, calls);
+        Assert.NotNull(handed);
+        Assert.NotEmpty(handed);
+        Assert.Equal(population.Members, handed);
+    }
+
+    [Fact]
     public async Task The_second_connection_reads_the_callers_snapshot_not_rows_committed_after_it()
     {
         var protocol = Protocol();

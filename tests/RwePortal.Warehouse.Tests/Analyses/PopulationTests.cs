@@ -111,6 +111,47 @@ public sealed class PopulationTests(CohortWarehouseFixture fixture)
         Assert.Equal(population.Members.Count(m => !m.Treated), population.Attrition[^1].Comparator);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Eligibility_criteria_read_beside_the_cohort_statement_give_the_previews_attrition_line_for_line(bool sharedSnapshot)
+    {
+        // The synthetic example: age, prior observation, continuous enrollment and a heart-failure diagnosis, the three
+        // criteria (age, enrollment, diagnosis) read as statements of their own, on the second connection when there is one;
+        // narrowed so that each of them removes persons (the diagnosis made type 2 diabetes, which not everyone has).
+        var json = ProtocolExamples.Edit(ProtocolExamples.Synthetic, root =>
+        {
+            root["eligibility"]!["age"]!["min"] = 70;
+            root["eligibility"]!["continuousEnrollment"]!["days"] = 500;
+            root["eligibility"]!["criteria"]![0]!["concepts"] = System.Text.Json.Nodes.JsonNode.Parse("""[{ "id": 201826, "descendants": true }]""");
+        });
+        var protocol = Protocol(json);
+        var source = fixture.SyntheticSource;
+        var preview = await new ProtocolPreviewer(fixture.Reader).PreviewAsync(
+            ProtocolPreviewInput.From(protocol)!, source, "research", TimeZeroBinning.Year, CancellationToken.None);
+        var statement = StudyPopulationSql.Cohort(protocol, source.SchemaName, source.Name, "research", separateCriteria: true);
+        Assert.Equal([2, 4, 5], statement.SeparateCriteria.Select(c => c.Flag));
+
+        await using var connection = await fixture.Reader.OpenAsync(CancellationToken.None);
+        await using var transaction = sharedSnapshot ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead) : null;
+        var population = await StudyPopulationExtractor.ExtractAsync(connection, source.SchemaName, source.Name, "research", protocol, 600, CancellationToken.None);
+
+        var counted = preview.Attrition.Where(s => s.Remaining is not null).ToList();
+        Assert.Equal(counted.Count + 1, population.Attrition.Count);
+        for (var i = 1; i < counted.Count; i++)
+        {
+            Assert.Equal(counted[i].Label, population.Attrition[i].Label);
+            Assert.Equal(counted[i].Remaining!.Treatment, population.Attrition[i].Treatment);
+            Assert.Equal(counted[i].Remaining!.Comparator, population.Attrition[i].Comparator);
+        }
+
+        // Each criterion removes someone here, so a criterion's flag put on the wrong step would show.
+        Assert.All(statement.SeparateCriteria, c => Assert.True(
+            counted[c.Flag + 1].Remaining!.Treatment + counted[c.Flag + 1].Remaining!.Comparator < counted[c.Flag].Remaining!.Treatment + counted[c.Flag].Remaining!.Comparator,
+            $"step {c.Flag + 1} ({counted[c.Flag + 1].Label}) removes nobody: {string.Join(", ", counted.Select(l => $"{l.Remaining!.Treatment}+{l.Remaining!.Comparator}"))}"));
+        Assert.Equal(population.Members.Count(m => m.Treated), population.Attrition[^1].Treatment);
+    }
+
     [Fact]
     public async Task Planted_prior_outcome_excludes_outcome_on_time_zero_counts_a_switch_censors_per_protocol_only_and_withdrawn_consent_removes()
     {
