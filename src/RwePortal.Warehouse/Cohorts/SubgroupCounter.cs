@@ -16,9 +16,10 @@ public sealed record SubgroupCount(string Source, string Purpose, long Count, lo
 /// <summary>
 /// A subgroup's count alone (decision 0745): <see cref="Count"/> consented persons match, consent removed
 /// <see cref="RemovedByConsent"/>; the same numbers as the last step of <see cref="SubgroupCount"/>, without the attrition.
-/// <see cref="Driver"/> is the top-level criterion the count started from (null: none).
+/// <see cref="Driver"/> is the top-level criterion the count started from (null: none); <see cref="Statement"/> the
+/// statement that ran (for the audit trail).
 /// </summary>
-public sealed record SubgroupTotal(string Source, string Purpose, long Count, long RemovedByConsent, int? Driver, TimeSpan Duration);
+public sealed record SubgroupTotal(string Source, string Purpose, long Count, long RemovedByConsent, int? Driver, TimeSpan Duration, CompiledSubgroup Statement);
 
 /// <summary>Runs compiled subgroup statements through the warehouse read seam, as the read-only warehouse role.</summary>
 public sealed class SubgroupCounter(WarehouseConnections connections)
@@ -114,7 +115,7 @@ public sealed class SubgroupCounter(WarehouseConnections connections)
         var compiled = SubgroupCompiler.CompileCount(definition, source.SchemaName, source.Name, purpose, driver);
         var (count, beforeConsent) = await connection.QuerySingleAsync<(long, long)>(new CommandDefinition(
             compiled.Sql, Parameters(compiled), transaction, WarehouseConnections.CommandTimeoutSeconds, cancellationToken: cancellationToken));
-        return new SubgroupTotal(source.Name, purpose, count, beforeConsent - count, driver, clock.Elapsed);
+        return new SubgroupTotal(source.Name, purpose, count, beforeConsent - count, driver, clock.Elapsed, compiled);
     }
 
     /// <summary>The top plan node's row estimate of an EXPLAIN (FORMAT JSON) result.</summary>

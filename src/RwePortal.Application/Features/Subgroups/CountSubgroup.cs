@@ -87,9 +87,10 @@ public static class CountSubgroup
 
             if (!request.Attrition)
             {
-                // The count alone: seeded by the same canonical statement, so it shows what the funnel's last step shows.
+                // The count alone: seeded by the same canonical statement, so it shows what the funnel's last step shows;
+                // the audit trail names the statement that ran.
                 var total = await new SubgroupCounter(warehouse).CountTotalAsync(definition, source, request.Purpose, cancellationToken);
-                await RecordAsync(compiled, source.Name, request.Purpose, resolved.Value.Used, total.Count, total.Duration, cancellationToken);
+                await RecordAsync(total.Statement, source.Name, request.Purpose, resolved.Value.Used, total.Count, total.Duration, cancellationToken);
                 return new Response(
                     source.Name,
                     request.Purpose,

@@ -147,6 +147,9 @@ public sealed class CountSubgroupTests(AppFixture fixture) : IAsyncLifetime
             "SELECT details::text FROM app.audit_event WHERE event_type = 'WarehouseQuery' AND tenant_id = @tenant AND details -> 'parameters' ->> 'source' = @source ORDER BY id DESC LIMIT 1",
             new { tenant = _acme, source = _source });
         var funnel = (await fixture.SendAsync(new CountSubgroup.Query(_source, BleedingWomen))).Unwrap();
+        var funnelDetails = await fixture.OwnerSqlRowAsync<string>(
+            "SELECT details::text FROM app.audit_event WHERE event_type = 'WarehouseQuery' AND tenant_id = @tenant AND details -> 'parameters' ->> 'source' = @source ORDER BY id DESC LIMIT 1",
+            new { tenant = _acme, source = _source });
         var bleeds = (await fixture.SendAsync(new CountSubgroup.Query(_source, Bleeds, Attrition: false))).Unwrap();
         var bleedsFunnel = (await fixture.SendAsync(new CountSubgroup.Query(_source, Bleeds))).Unwrap();
 
@@ -158,5 +161,9 @@ public sealed class CountSubgroupTests(AppFixture fixture) : IAsyncLifetime
         Assert.Equal(bleedsFunnel.Count, bleeds.Count);
         Assert.Equal(bleedsFunnel.Attrition[^1].Remaining, bleeds.Count);
         Assert.Contains("\"rows\": 4", details, StringComparison.Ordinal);
+        // Each names the statement that ran: the count alone is not the funnel's statement.
+        static string Hash(string audited) => System.Text.RegularExpressions.Regex.Match(audited, "\"sql_sha256\": \"([0-9a-f]{64})\"").Groups[1].Value;
+        Assert.NotEqual(Hash(funnelDetails), Hash(details));
+        Assert.NotEmpty(Hash(details));
     }
 }
