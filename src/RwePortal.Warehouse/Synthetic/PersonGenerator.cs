@@ -151,6 +151,12 @@ public sealed class PersonGenerator(long seed)
                 AddCondition(record.ConceptId, record.Date, null);
             }
 
+            // The background history after them, from its own stream as well.
+            foreach (var (concept, date) in BackgroundConditions.Draw(seed, personId, _observationStart, _followUpEnd))
+            {
+                AddCondition(concept, date, null);
+            }
+
             return new PersonTruth(
                 personId, arm, arm is TreatmentArm.SacubitrilValsartan or TreatmentArm.Enalapril ? _index : null, covariates, _ttrCarrier,
                 propensity, linearPredictor, unitExponential, _followUpEnd, outcome)

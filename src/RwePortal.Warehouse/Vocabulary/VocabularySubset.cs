@@ -215,6 +215,9 @@ public static class VocabularySubset
             S(C.PayerMedicare, "Medicare", "Payer", Local, "Payer", "MEDICARE"),
             S(C.PayerCommercial, "Commercial insurance", "Payer", Local, "Payer", "COMMERCIAL"),
             S(C.PayerMedicaid, "Medicaid", "Payer", Local, "Payer", "MEDICAID"),
+
+            .. Synthetic.BackgroundConditions.All.Select(b =>
+                S(b.ConceptId, b.Name, "Condition", Local, "Clinical Finding", $"RWE-B{b.ConceptId - Synthetic.BackgroundConditions.FirstConceptId + 1:000}")),
         ];
     }
 

@@ -105,10 +105,12 @@ public sealed class NegativeControlConditionTests(SyntheticWarehouseFixture fixt
             Assert.Equal(truth.NegativeControlRecords, again);
         }
 
-        // Their rows come after every other condition row of the person, so no earlier row id moved.
+        // Their rows come after every condition row of the person drawn before them (the background history, drawn
+        // later, comes after them), so no earlier row id moved.
+        var background = BackgroundConditions.All.Select(c => (long)c.ConceptId).ToHashSet();
         foreach (var person in batch.Conditions.GroupBy(c => c.PersonId))
         {
-            var rows = person.ToList();
+            var rows = person.Where(r => !background.Contains(r.ConceptId)).ToList();
             var controls = rows.Where(r => ControlIds.Contains(r.ConceptId)).ToList();
             var others = rows.Where(r => !ControlIds.Contains(r.ConceptId)).ToList();
             if (controls.Count > 0 && others.Count > 0)
