@@ -9,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RwePortal.Application;
 using RwePortal.Application.Analyses;
-using RwePortal.Application.Audit;
 using RwePortal.Application.Common;
 using RwePortal.Cli.Infrastructure;
 using RwePortal.Warehouse.Cohorts;
@@ -130,7 +129,7 @@ internal static class AnalysisBenchCommand
                 timings.Add(timing);
                 last = output.Result;
                 await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"run {run}: {timing.Total.TotalSeconds:0.00} s"));
-                await RecordAsync(provider, input, timing.Total, cancellationToken);
+                await RunProtocolCommand.RecordAsync(provider, input, timing.Total, "bench analysis", cancellationToken);
             }
 
             await Console.Out.WriteAsync(Render(last!, timings));
@@ -255,23 +254,6 @@ internal static class AnalysisBenchCommand
             ?? throw new InvalidOperationException($"built-in protocol {ProtocolName} is missing from the CLI");
         using var text = new StreamReader(stream, Encoding.UTF8);
         return text.ReadToEnd();
-    }
-
-    /// <summary>Each run on the audit trail as the operator's warehouse query, like `rwe run-protocol`.</summary>
-    private static async Task RecordAsync(IServiceProvider provider, ProtocolRunInput input, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        var details = new Dictionary<string, object?>
-        {
-            ["protocol_sha256"] = input.ProtocolHash,
-            ["source"] = input.Source,
-            ["purpose"] = input.Purpose,
-            ["seed"] = input.Seed,
-            ["duration_ms"] = Math.Round(duration.TotalMilliseconds, 1),
-        };
-        await provider.GetRequiredService<IAuditTrail>().RecordAsync(
-            AuditActor.Service("cli:" + Environment.UserName),
-            new AuditRecord(AuditEventTypes.WarehouseQuery, $"bench analysis on {input.Source}", AuditOutcomes.Success, details),
-            cancellationToken);
     }
 
     /// <summary>

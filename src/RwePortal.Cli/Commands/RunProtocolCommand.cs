@@ -126,14 +126,14 @@ internal static class RunProtocolCommand
             await Console.Out.WriteLineAsync(
                 $"source loaded {result.Facts.SourceLoadedAt?.ToString("u", CultureInfo.InvariantCulture) ?? "(unknown)"}; removed by consent {result.Facts.RemovedByConsent.Display}; code {result.Facts.CodeVersion}");
             await Console.Out.WriteLineAsync($"wrote {path.FullName}");
-            await RecordAsync(provider, input, printer.Total, cancellationToken);
+            await RecordAsync(provider, input, printer.Total, "run-protocol", cancellationToken);
             return 0;
         });
         yield return command;
     }
 
-    /// <summary>The run on the audit trail, as the operator's warehouse query.</summary>
-    private static async Task RecordAsync(IServiceProvider provider, ProtocolRunInput input, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>A headless run on the audit trail, as the operator's warehouse query (<paramref name="what"/>: the command).</summary>
+    internal static async Task RecordAsync(IServiceProvider provider, ProtocolRunInput input, TimeSpan duration, string what, CancellationToken cancellationToken)
     {
         var details = new Dictionary<string, object?>
         {
@@ -145,7 +145,7 @@ internal static class RunProtocolCommand
         };
         await provider.GetRequiredService<IAuditTrail>().RecordAsync(
             AuditActor.Service("cli:" + Environment.UserName),
-            new AuditRecord(AuditEventTypes.WarehouseQuery, $"run-protocol on {input.Source}", AuditOutcomes.Success, details),
+            new AuditRecord(AuditEventTypes.WarehouseQuery, $"{what} on {input.Source}", AuditOutcomes.Success, details),
             cancellationToken);
     }
 
