@@ -20,25 +20,7 @@ public sealed record CumulativeIncidenceCurve(IReadOnlyList<CumulativeIncidenceP
     public double RiskAt(double time) => At(time)?.Risk ?? 0.0;
 
     /// <summary>The step in force at <paramref name="time"/>, or null before the first event time.</summary>
-    public CumulativeIncidencePoint? At(double time)
-    {
-        int lo = 0, hi = Points.Count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (Points[mid].Time <= time)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return found < 0 ? null : Points[found];
-    }
+    public CumulativeIncidencePoint? At(double time) => StepFunction.At(Points, p => p.Time, time);
 }
 
 /// <summary>

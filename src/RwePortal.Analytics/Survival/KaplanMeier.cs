@@ -19,25 +19,7 @@ public sealed record KmCurve(IReadOnlyList<KmPoint> Points)
     public double SurvivalAt(double time) => At(time)?.Survival ?? 1.0;
 
     /// <summary>The step in force at <paramref name="time"/>, or null before the first event time.</summary>
-    public KmPoint? At(double time)
-    {
-        int lo = 0, hi = Points.Count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (Points[mid].Time <= time)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return found < 0 ? null : Points[found];
-    }
+    public KmPoint? At(double time) => StepFunction.At(Points, p => p.Time, time);
 }
 
 /// <summary>
